@@ -1,0 +1,34 @@
+# The template's own tasks; `make` alone lists them.
+.DEFAULT_GOAL := help
+.PHONY: help bake test lint lock clean
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-6s %s\n", $$1, $$2}'
+
+# The tools, from the hashed lock; rebuilt whenever the lock changes.
+$(VENV)/installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	touch $@
+
+bake: $(VENV)/installed ## Bake a service with the defaults into out/
+	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir out
+
+test: $(VENV)/installed ## Run the whole test suite
+	$(BIN)/pytest
+
+lint: $(VENV)/installed ## Lint the template's own Python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it bakes
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--output-file requirements-dev.txt requirements-dev.in
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/lock
+
+clean: ## Remove the venv, caches and baked output
+	rm -rf $(VENV) .cache out .pytest_cache .ruff_cache

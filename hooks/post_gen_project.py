@@ -1,0 +1,152 @@
+"""Finish a baked project: drop what the choices exclude, check it, say what next.
+
+Cookiecutter runs this in the new project's directory. It uses the standard
+library and PyYAML (a dependency of cookiecutter itself), never the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10, which cookiecutter still supports
+    tomllib = None
+
+# Paths that exist for one choice only: path -> (key, value that keeps it).
+OPTIONAL_PATHS = {
+    ".github": ("ci", "github"),
+    ".gitlab-ci.yml": ("ci", "gitlab"),
+}
+
+
+def remove_unselected(project: Path, context: Mapping[str, str]) -> list[str]:
+    """Delete every optional path whose choice was not made; return what went."""
+    removed = []
+    for relative, (key, keep_value) in OPTIONAL_PATHS.items():
+        path = project / relative
+        if context[key] == keep_value or not path.exists():
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(relative)
+    return removed
+
+
+def data_files(project: Path) -> Iterator[Path]:
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and path.suffix in (".json", ".toml", ".yaml", ".yml"):
+            yield path
+
+
+def parse_errors(project: Path) -> list[str]:
+    """Every JSON, TOML and YAML file must load."""
+    loaders = {".json": json.loads, ".yaml": yaml.safe_load, ".yml": yaml.safe_load}
+    if tomllib is not None:
+        loaders[".toml"] = tomllib.loads
+    errors = []
+    for path in data_files(project):
+        loader = loaders.get(path.suffix)
+        try:
+            if loader:
+                loader(path.read_text(encoding="utf-8"))
+        except Exception as error:  # each parser has its own error type
+            errors.append(f"{path.relative_to(project)} does not parse: {error}")
+    return errors
+
+
+def _read(project: Path, name: str) -> str:
+    return (project / name).read_text(encoding="utf-8")
+
+
+def _find(pattern: str, text: str) -> str | None:
+    match = re.search(pattern, text, re.MULTILINE)
+    return match[1] if match else None
+
+
+def consistency_errors(project: Path, context: Mapping[str, str]) -> list[str]:
+    """One Python version, port and user everywhere they appear."""
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    expected = {
+        ".python-version": (
+            (project / ".python-version").read_text(encoding="utf-8").strip(),
+            context["python_version"],
+        ),
+        "pyproject.toml requires-python": (
+            _find(r'^requires-python = "==(\d+\.\d+)\.\*"$', _read(project, "pyproject.toml")),
+            context["python_version"],
+        ),
+        "Dockerfile BASE_IMAGE": (
+            _find(r"^ARG BASE_IMAGE=(\S+)$", dockerfile),
+            context["base_image"],
+        ),
+        "Dockerfile UVICORN_PORT": (
+            _find(r"UVICORN_PORT=(\d+)", dockerfile),
+            context["port"],
+        ),
+        "Dockerfile USER": (
+            _find(r"^USER (\S+)$", dockerfile),
+            f"{context['app_uid']}:{context['app_gid']}",
+        ),
+        "compose.yaml port": (
+            _find(r'"127\.0\.0\.1:\d+:(\d+)"', _read(project, "compose.yaml")),
+            context["port"],
+        ),
+        "README.md port": (
+            _find(r"http://127\.0\.0\.1:(\d+)", _read(project, "README.md")),
+            context["port"],
+        ),
+    }
+    if context["ci"] == "gitlab":
+        expected[".gitlab-ci.yml image"] = (
+            yaml.safe_load(_read(project, ".gitlab-ci.yml"))["test"]["image"],
+            context["base_image"],
+        )
+    return [
+        f"{where} says {found!r}, but the choice was {wanted!r}"
+        for where, (found, wanted) in expected.items()
+        if found != wanted
+    ]
+
+
+def next_steps(context: Mapping[str, str]) -> str:
+    slug, port = context["project_slug"], context["port"]
+    return f"""
+Created {slug}. Next:
+
+    cd {slug}
+    git init && git add -A && git commit -m "Bake {slug}"
+    make install    # .venv with the locked dependencies (needs python{context["python_version"]})
+    make test
+    make run        # http://127.0.0.1:{port}/docs
+    make docker-build docker-run
+
+README.md explains the rest.
+"""
+
+
+def main() -> int:
+    context = json.loads(r"""{{ cookiecutter | tojson }}""")
+    project = Path.cwd()
+    remove_unselected(project, context)
+    errors = parse_errors(project) + consistency_errors(project, context)
+    if errors:
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        print("The template produced an inconsistent project; please report this.", file=sys.stderr)
+        return 1
+    print(next_steps(context))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""Every option value bakes a complete, valid project that passes its own checks."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import dockerfile
+import pytest
+import yaml
+
+from tests.helpers import CHOICES, TOOLS, Bake, case_id, run, venv_for
+
+# The defaults, every other value of every choice key, and the free-form keys
+# changed from their defaults.
+COMBINATIONS = [
+    {},
+    *({key: value} for key, values in CHOICES.items() for value in values[1:]),
+    {"port": "9000", "app_uid": "2000", "app_gid": "3000"},
+    {"dockerfile_frontend": ""},
+    {"base_image": "registry.example.com/mirror/python:3.13-slim@sha256:" + "a" * 64},
+    {
+        "project_name": "O'Brien \"Quotes\" & Co: {braces} #1",
+        "description": 'A description with "quotes", \\backslashes\\ and key: value # no comment',
+        "author_name": "Zoë Ångström — Équipe",
+    },
+]
+COMBINATION_IDS = [case_id(extra) for extra in COMBINATIONS]
+
+ALWAYS = [
+    ".dockerignore",
+    ".gitignore",
+    ".python-version",
+    "Dockerfile",
+    "Makefile",
+    "README.md",
+    "app/__init__.py",
+    "app/health.py",
+    "app/log.py",
+    "app/main.py",
+    "app/settings.py",
+    "compose.yaml",
+    "pyproject.toml",
+    "requirements-dev.in",
+    "requirements-dev.txt",
+    "requirements.in",
+    "requirements.txt",
+    "tests/conftest.py",
+    "tests/test_health.py",
+]
+CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
+
+
+def text_files(project: Path) -> list[Path]:
+    return [path for path in sorted(project.rglob("*")) if path.is_file()]
+
+
+def field_defaults(module: Path) -> dict[str, str]:
+    """The ``default=`` of each ``name: type = Field(default=...)`` in a module."""
+    return {
+        node.target.id: ast.literal_eval(keyword.value)
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+        if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Call)
+        for keyword in node.value.keywords
+        if keyword.arg == "default"
+    }
+
+
+def context_of(extra: dict[str, str]) -> dict[str, str]:
+    """The values a bake with ``extra`` ends up with, for the keys tests compare."""
+    defaults = {key: values[0] for key, values in CHOICES.items()}
+    return {**defaults, "port": "8000", "app_uid": "1001", "app_gid": "1001", **extra}
+
+
+@pytest.fixture(params=COMBINATIONS, ids=COMBINATION_IDS, scope="module")
+def case(request, bake: Bake) -> tuple[dict[str, str], Path]:
+    return request.param, bake(**request.param)
+
+
+def test_project_has_its_files(case) -> None:
+    extra, project = case
+    ci = context_of(extra)["ci"]
+    files = {str(path.relative_to(project)) for path in text_files(project)}
+
+    assert set(ALWAYS) <= files
+    for system, path in CI_FILES.items():
+        assert (path in files) == (system == ci), f"{path} with ci={ci}"
+
+
+def test_no_template_syntax_is_left(case) -> None:
+    _, project = case
+    for path in text_files(project):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\{\{ ?cookiecutter|\{%|%\}", text), path
+
+
+def test_files_read_as_if_written_by_hand(case) -> None:
+    """No trailing spaces, no stray blank lines from Jinja, one final newline."""
+    _, project = case
+    for path in text_files(project):
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(project)
+        assert text.endswith("\n") and not text.endswith("\n\n"), f"{where}: end of file"
+        assert not text.startswith("\n"), f"{where}: starts with a blank line"
+        for number, line in enumerate(text.splitlines(), 1):
+            assert line == line.rstrip(), f"{where}:{number} trailing whitespace"
+        if path.suffix != ".py":  # PEP 8's two blank lines are ruff format's to check
+            assert "\n\n\n" not in text, f"{where}: two blank lines in a row"
+
+
+def test_every_file_parses(case) -> None:
+    _, project = case
+    for path in text_files(project):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+        elif path.suffix in (".yml", ".yaml"):
+            assert isinstance(yaml.safe_load(text), dict), path
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+    assert dockerfile.parse_file(str(project / "Dockerfile"))
+
+
+def test_free_text_arrives_verbatim(case) -> None:
+    extra, project = case
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    defaults = field_defaults(project / "app/settings.py")
+    readme = (project / "README.md").read_text(encoding="utf-8")
+
+    name = extra.get("project_name", "My Service")
+    description = extra.get("description", "A FastAPI service.")
+    assert defaults["title"] == name
+    assert defaults["description"] == description
+    assert pyproject["project"]["description"] == description
+    assert pyproject["project"]["authors"][0]["name"] == extra.get("author_name", "Platform Team")
+    assert readme.startswith(f"# {name}\n\n{description}\n")
+
+
+def test_python_version_is_the_same_everywhere(case) -> None:
+    extra, project = case
+    version = context_of(extra)["python_version"]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert (project / ".python-version").read_text().strip() == version
+    assert pyproject["project"]["requires-python"] == f"=={version}.*"
+    assert f"ARG BASE_IMAGE={extra.get('base_image', f'python:{version}-slim')}\n" in (
+        project / "Dockerfile"
+    ).read_text()
+    if context_of(extra)["ci"] == "github":
+        workflow = (project / ".github/workflows/ci.yml").read_text()
+        assert "python-version-file: .python-version" in workflow
+
+
+def test_port_and_user_agree_across_files(case) -> None:
+    extra, project = case
+    context = context_of(extra)
+    port = context["port"]
+    docker = (project / "Dockerfile").read_text()
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    service = compose["services"][project.name]
+
+    assert f"UVICORN_PORT={port} " in docker
+    assert f"\nUSER {context['app_uid']}:{context['app_gid']}\n" in docker
+    assert f"--uid {context['app_uid']} " in docker
+    assert f"--gid {context['app_gid']} " in docker
+    assert service["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert f"http://127.0.0.1:{port}/docs" in (project / "README.md").read_text()
+
+
+def test_dockerfile_frontend_line(case) -> None:
+    extra, project = case
+    frontend = extra.get("dockerfile_frontend", "docker/dockerfile:1")
+    first_line = (project / "Dockerfile").read_text().splitlines()[0]
+
+    if frontend:
+        assert first_line == f"# syntax={frontend}"
+    else:
+        assert not first_line.startswith("# syntax")
+
+
+def test_hadolint_is_clean(case) -> None:
+    _, project = case
+    run(TOOLS / "hadolint", "Dockerfile", cwd=project)
+
+
+def test_requirements_are_pinned_and_hashed(case) -> None:
+    _, project = case
+    for name in ("requirements", "requirements-dev"):
+        wanted = {
+            re.split(r"[\s;<>=\[]", line)[0].lower()
+            for line in (project / f"{name}.in").read_text().splitlines()
+            if line.strip() and not line.startswith(("#", "-"))
+        }
+        pins = re.findall(
+            r"^([a-z0-9._-]+)==\S+(?: ;[^\\\n]*)? \\\n((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)",
+            (project / f"{name}.txt").read_text(),
+            re.MULTILINE,
+        )
+        requirement_lines = [
+            line
+            for line in (project / f"{name}.txt").read_text().splitlines()
+            if line and not line.startswith((" ", "#"))
+        ]
+        assert len(pins) == len(requirement_lines), f"{name}.txt: a line without a pin or hash"
+        assert wanted <= {package for package, _ in pins}, f"{name}.txt misses {name}.in"
+
+
+def test_runtime_lock_holds_no_dev_tools(case) -> None:
+    _, project = case
+    runtime = (project / "requirements.txt").read_text()
+    for tool in ("pytest", "httpx2", "ruff", "pip-tools"):
+        assert not re.search(rf"^{tool}==", runtime, re.MULTILINE), tool
+
+
+def test_project_passes_its_own_lint_and_tests(case) -> None:
+    _, project = case
+    environment = venv_for(project / "requirements-dev.txt")
+
+    run("make", "lint", "test", f"VENV={environment}", cwd=project)

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_slug }}: the service's Python package."""

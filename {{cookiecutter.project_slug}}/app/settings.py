@@ -1,0 +1,33 @@
+"""Settings, read once from environment variables prefixed with ``APP_``."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every field can be set as ``APP_<FIELD>``, e.g. ``APP_LOG_LEVEL=DEBUG``."""
+
+    model_config = SettingsConfigDict(env_prefix="APP_")
+
+    title: str = Field(
+        default={{ cookiecutter.project_name | py_str }},
+        description="Title of the API docs.",
+    )
+    description: str = Field(
+        default={{ cookiecutter.description | py_str }},
+        description="Description in the API docs.",
+    )
+    version: str = Field(default="0.1.0", description="Version in the API docs.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO",
+        description="Level of the service's own logs.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings for this process; cached so the environment is read once."""
+    return Settings()
