@@ -132,9 +132,11 @@ RULES: dict[str, Rule] = {
 
 
 def python_matches_base_image(context: Mapping[str, str]) -> str | None:
-    """A base image tagged with a Python version must carry the chosen one."""
+    """A ``python`` image tagged with a version must carry the chosen one."""
     match = IMAGE_REFERENCE.fullmatch(context["base_image"])
-    tag = PYTHON_TAG.match((match and match["tag"]) or "")
+    if not match or match["name"].rsplit("/", 1)[-1] != "python":
+        return None
+    tag = PYTHON_TAG.match(match["tag"] or "")
     if not tag or tag[1] == context["python_version"]:
         return None
     return (

@@ -1,0 +1,93 @@
+"""The post-generation hook removes unselected files and catches inconsistent bakes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hooks import post_gen_project as post
+from tests.helpers import Bake
+
+
+@pytest.fixture
+def project(bake: Bake, tmp_path: Path) -> Path:
+    """A private copy of the default bake, free to break."""
+    return Path(shutil.copytree(bake(), tmp_path / "my-service"))
+
+
+@pytest.fixture
+def context() -> dict[str, str]:
+    return {
+        "ci": "github",
+        "python_version": "3.13",
+        "base_image": "python:3.13-slim",
+        "port": "8000",
+        "app_uid": "1001",
+        "app_gid": "1001",
+        "project_slug": "my-service",
+    }
+
+
+@pytest.mark.parametrize(
+    ("ci", "removed"),
+    [("github", [".gitlab-ci.yml"]), ("gitlab", [".github"]), ("none", [".github", ".gitlab-ci.yml"])],
+)
+def test_removes_what_the_ci_choice_excludes(tmp_path: Path, ci: str, removed: list[str]) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
+    (tmp_path / ".gitlab-ci.yml").write_text("test: {}\n")
+
+    assert post.remove_unselected(tmp_path, {"ci": ci}) == removed
+    for path in removed:
+        assert not (tmp_path / path).exists()
+
+
+def test_a_consistent_bake_has_no_errors(project: Path, context: dict[str, str]) -> None:
+    assert post.parse_errors(project) == []
+    assert post.consistency_errors(project, context) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "where"),
+    [
+        (".python-version", "3.13", "3.12", ".python-version"),
+        ("pyproject.toml", '"==3.13.*"', '"==3.12.*"', "pyproject.toml requires-python"),
+        ("Dockerfile", "ARG BASE_IMAGE=python:3.13-slim", "ARG BASE_IMAGE=x:1", "Dockerfile BASE_IMAGE"),
+        ("Dockerfile", "UVICORN_PORT=8000", "UVICORN_PORT=9000", "Dockerfile UVICORN_PORT"),
+        ("Dockerfile", "USER 1001:1001", "USER 0:0", "Dockerfile USER"),
+        ("compose.yaml", ":8000:8000", ":8000:9000", "compose.yaml port"),
+        ("README.md", "127.0.0.1:8000", "127.0.0.1:9000", "README.md port"),
+    ],
+)
+def test_a_fact_that_disagrees_is_reported(
+    project: Path, context: dict[str, str], path: str, old: str, new: str, where: str
+) -> None:
+    target = project / path
+    target.write_text(target.read_text().replace(old, new, 1))
+
+    errors = post.consistency_errors(project, context)
+
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{where} says ")
+
+
+@pytest.mark.parametrize(
+    ("name", "broken"),
+    [("compose.yaml", "services: [\n"), ("pyproject.toml", "[project\n"), ("x.json", "{,}")],
+)
+def test_a_file_that_does_not_parse_is_reported(project: Path, name: str, broken: str) -> None:
+    (project / name).write_text(broken)
+
+    errors = post.parse_errors(project)
+
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{name} does not parse")
+
+
+def test_next_steps_name_the_project_and_port(context: dict[str, str]) -> None:
+    steps = post.next_steps({**context, "port": "9000"})
+
+    assert "cd my-service" in steps
+    assert "http://127.0.0.1:9000/docs" in steps

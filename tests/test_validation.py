@@ -1,0 +1,197 @@
+"""Bad choices are refused before anything is written, each with a message that helps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+
+from hooks import pre_gen_project as pre
+from tests.helpers import ROOT, TEMPLATE_CONTEXT
+
+VALID = {
+    "project_name": ["My Service", "Zoë's \"quoted\" service: v2 #1", "x" * pre.MAX_TEXT],
+    "project_slug": ["my-service", "a", "svc2", "1password-sync", "a" * 63],
+    "description": ["", "One line, with punctuation: yes! {braces} & <tags>."],
+    "author_name": ["Platform Team", "Zoë Ångström"],
+    "author_email": ["platform@example.com", "first.last+tag@sub.example.co.uk"],
+    "python_version": list(pre.SUPPORTED_PYTHONS),
+    "package_manager": list(pre.PACKAGE_MANAGERS),
+    "ci": list(pre.CI_SYSTEMS),
+    "port": ["1024", "8000", "65535"],
+    "app_uid": ["1000", "1001", "65534"],
+    "app_gid": ["1000", "65534"],
+    "base_image": [
+        "python:3.13-slim",
+        "registry.example.com:5000/mirror/python:3.13-slim",
+        "localhost/python@sha256:" + "0" * 64,
+        "[::1]:5000/python:3.13-slim",
+    ],
+    "dockerfile_frontend": ["", "docker/dockerfile:1", "mirror.example.com/docker/dockerfile:1.9"],
+    "uv_image": ["ghcr.io/astral-sh/uv:0.13.8", "mirror.example.com/uv:0.13.8"],
+}
+
+# key -> (bad value, words the message must contain)
+INVALID = {
+    "project_name": [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        (" padded", "must not start or end with spaces"),
+        ("two\nlines", "one line"),
+        ("tab\there", "one line"),
+        ("bell\x07", "control characters"),
+        ("x" * (pre.MAX_TEXT + 1), f"at most {pre.MAX_TEXT}"),
+    ],
+    "project_slug": [
+        ("", "DNS-1123 label"),
+        ("My-Service", "lowercase"),
+        ("my_service", "DNS-1123 label"),
+        ("-leading", "starting and ending"),
+        ("trailing-", "starting and ending"),
+        ("a" * 64, "1-63"),
+        ("../escape", "DNS-1123 label"),
+    ],
+    "description": [("line\nbreak", "one line")],
+    "author_name": [("", "must not be empty")],
+    "author_email": [("nope", "name@example.com"), ("a@b", "email"), ("a b@c.de", "email")],
+    "python_version": [("3.10", "'3.11', '3.12', '3.13', '3.14'"), ("3", "one of")],
+    "package_manager": [("poetry", "'pip', 'uv'")],
+    "ci": [("jenkins", "'github', 'gitlab', 'none'")],
+    "port": [
+        ("80", "non-root user, which cannot bind ports below 1024"),
+        ("1023", "1024 to 65535"),
+        ("65536", "1024 to 65535"),
+        ("http", "whole number"),
+        ("8000.0", "whole number"),
+        ("-1", "whole number"),
+        ("８０８０", "whole number"),
+    ],
+    "app_uid": [("0", "not root"), ("999", "1000 to 65534"), ("65535", "1000 to 65534")],
+    "app_gid": [("0", "not root"), ("abc", "whole number")],
+    "base_image": [
+        ("Python:3.13", "Docker image reference"),
+        ("python:3.13 slim", "Docker image reference"),
+        ("", "Docker image reference"),
+        ("python@sha256:short", "Docker image reference"),
+    ],
+    "dockerfile_frontend": [("docker/Dockerfile:1", "Docker image reference")],
+    "uv_image": [("uv image", "Docker image reference")],
+}
+
+
+def defaults() -> dict[str, str]:
+    """The context a default bake validates: choice keys take their first value."""
+    context = {
+        key: value[0] if isinstance(value, list) else str(value)
+        for key, value in TEMPLATE_CONTEXT.items()
+        if not key.startswith("_")
+    }
+    context["project_slug"] = "my-service"
+    context["base_image"] = f"python:{context['python_version']}-slim"
+    return context
+
+
+def test_every_key_of_the_template_has_a_rule() -> None:
+    prompted = {key for key in TEMPLATE_CONTEXT if not key.startswith("_")}
+
+    assert prompted == set(pre.RULES)
+    assert set(VALID) == set(INVALID) == set(pre.RULES)
+
+
+def test_defaults_are_valid() -> None:
+    assert pre.validate(defaults()) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [(key, value) for key, values in VALID.items() for value in values]
+)
+def test_accepts(key: str, value: str) -> None:
+    context = {**defaults(), key: value}
+    if key == "python_version":
+        context["base_image"] = f"python:{value}-slim"
+
+    assert pre.validate(context) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [(key, value, words) for key, cases in INVALID.items() for value, words in cases],
+)
+def test_refuses_naming_key_value_and_what_is_allowed(key: str, value: str, words: str) -> None:
+    errors = pre.validate({**defaults(), key: value})
+
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{key}={value!r} ")
+    assert words in errors[0]
+
+
+def test_reports_every_problem_at_once() -> None:
+    context = {**defaults(), "port": "80", "app_uid": "0", "project_slug": "Bad Slug"}
+
+    keys = [error.split("=", 1)[0] for error in pre.validate(context)]
+
+    assert keys == ["project_slug", "port", "app_uid"]
+
+
+@pytest.mark.parametrize(
+    ("base_image", "python_version", "refused"),
+    [
+        ("python:3.12-slim", "3.13", True),
+        ("python:3.13.1-slim-bookworm", "3.13", False),
+        ("python:3.13", "3.13", False),
+        ("mirror.example.com/python:3.11-alpine", "3.13", True),
+        ("python:slim", "3.13", False),
+        ("company/base:2024.10", "3.13", False),
+    ],
+)
+def test_python_tag_of_base_image_must_match_python_version(
+    base_image: str, python_version: str, refused: bool
+) -> None:
+    errors = pre.validate({**defaults(), "base_image": base_image, "python_version": python_version})
+
+    assert bool(errors) == refused
+    if refused:
+        assert "choose one Python version for both" in errors[0]
+
+
+def test_non_text_values_are_refused() -> None:
+    errors = pre.validate({**defaults(), "port": 8000})
+
+    assert errors == ["port=8000 must be text."]
+
+
+def test_main_prints_errors_and_exits_1_without_writing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pre.json, "loads", lambda _: {**defaults(), "port": "80"})
+
+    assert pre.main() == 1
+    err = capsys.readouterr().err
+    assert "error: port='80' must be a whole number from 1024 to 65535" in err
+    assert "Nothing was generated" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"port": "80"}, "error: port='80' must be a whole number from 1024 to 65535"),
+        ({"project_slug": "Bad_Slug"}, "error: project_slug='Bad_Slug' must be a DNS-1123 label"),
+        ({"app_uid": "0"}, "error: app_uid='0' must be a whole number from 1000 to 65534"),
+        ({"author_email": "x"}, "error: author_email='x' must be an email address"),
+        ({"base_image": "python:3.12-slim"}, "is tagged for Python 3.12"),
+        ({"project_name": "a\nb"}, "error: project_name='a\\nb' must be one line"),
+    ],
+    ids=["port", "slug", "uid", "email", "base-image-python", "multi-line-name"],
+)
+def test_cookiecutter_refuses_and_leaves_no_directory(
+    cookies, tmp_path: Path, capfd: pytest.CaptureFixture[str], extra: dict, message: str
+) -> None:
+    result = cookies.bake(extra_context=extra, template=str(ROOT))
+
+    assert isinstance(result.exception, FailedHookException)
+    assert result.exit_code != 0
+    assert message in capfd.readouterr().err
+    leftovers = [path for path in (tmp_path / "cookies").rglob("*") if path.is_file()]
+    assert leftovers == []
+    assert all(not any(bake_dir.iterdir()) for bake_dir in (tmp_path / "cookies").iterdir())
