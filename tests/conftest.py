@@ -6,7 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, Bake
+from tests.helpers import ROOT, Bake, case_id
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each Docker variant's tests on one xdist worker, so each image builds once.
+
+    Two workers building the same image at once would share BuildKit steps, and
+    BuildKit reports a shared step's output to only one of them.
+    """
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "variant" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(case_id(callspec.params["variant"])))
 
 
 @pytest.fixture(scope="session")
@@ -24,4 +37,3 @@ def bake(cookies_session) -> Bake:
         return baked[key]
 
     return _bake
-

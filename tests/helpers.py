@@ -22,6 +22,16 @@ TOOLS = Path(sys.executable).parent
 Bake = Callable[..., Path]
 
 
+def context_of(extra: dict[str, str]) -> dict[str, str]:
+    """The values a bake with ``extra`` gets for the keys whose default is not derived."""
+    defaults = {
+        key: str(value[0] if isinstance(value, list) else value)
+        for key, value in TEMPLATE_CONTEXT.items()
+        if not key.startswith("_") and "{{" not in str(value)
+    }
+    return {**defaults, **extra}
+
+
 def case_id(extra: dict[str, str]) -> str:
     """A readable test id for a set of choices: 'ci:gitlab-port:9000', or 'defaults'."""
     return "-".join(f"{key}:{value}" for key, value in extra.items()) or "defaults"
@@ -41,8 +51,17 @@ def venv_for(lock: Path) -> Path:
         if not (path / "complete").exists():
             venv.create(path, clear=True, with_pip=True)
             subprocess.run(
-                [path / "bin" / "python", "-m", "pip", "install", "--quiet",
-                 "--disable-pip-version-check", "--require-hashes", "-r", lock],
+                [
+                    path / "bin" / "python",
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--require-hashes",
+                    "-r",
+                    lock,
+                ],
                 check=True,
             )
             (path / "complete").touch()
@@ -55,7 +74,6 @@ def run(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProcess[s
         [str(arg) for arg in args], cwd=cwd, capture_output=True, text=True, **kwargs
     )
     assert result.returncode == 0, (
-        f"{' '.join(map(str, args))} exited {result.returncode}\n"
-        f"{result.stdout}\n{result.stderr}"
+        f"{' '.join(map(str, args))} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     )
     return result

@@ -12,7 +12,7 @@ import dockerfile
 import pytest
 import yaml
 
-from tests.helpers import CHOICES, TOOLS, Bake, case_id, run, venv_for
+from tests.helpers import CHOICES, TOOLS, Bake, case_id, context_of, run, venv_for
 
 # The defaults, every other value of every choice key, and the free-form keys
 # changed from their defaults.
@@ -23,7 +23,7 @@ COMBINATIONS = [
     {"dockerfile_frontend": ""},
     {"base_image": "registry.example.com/mirror/python:3.13-slim@sha256:" + "a" * 64},
     {
-        "project_name": "O'Brien \"Quotes\" & Co: {braces} #1",
+        "project_name": 'O\'Brien "Quotes" & Co: {braces} #1',
         "description": 'A description with "quotes", \\backslashes\\ and key: value # no comment',
         "author_name": "Zoë Ångström — Équipe",
     },
@@ -67,12 +67,6 @@ def field_defaults(module: Path) -> dict[str, str]:
         for keyword in node.value.keywords
         if keyword.arg == "default"
     }
-
-
-def context_of(extra: dict[str, str]) -> dict[str, str]:
-    """The values a bake with ``extra`` ends up with, for the keys tests compare."""
-    defaults = {key: values[0] for key, values in CHOICES.items()}
-    return {**defaults, "port": "8000", "app_uid": "1001", "app_gid": "1001", **extra}
 
 
 @pytest.fixture(params=COMBINATIONS, ids=COMBINATION_IDS, scope="module")
@@ -148,9 +142,10 @@ def test_python_version_is_the_same_everywhere(case) -> None:
 
     assert (project / ".python-version").read_text().strip() == version
     assert pyproject["project"]["requires-python"] == f"=={version}.*"
-    assert f"ARG BASE_IMAGE={extra.get('base_image', f'python:{version}-slim')}\n" in (
-        project / "Dockerfile"
-    ).read_text()
+    assert (
+        f"ARG BASE_IMAGE={extra.get('base_image', f'python:{version}-slim')}\n"
+        in (project / "Dockerfile").read_text()
+    )
     if context_of(extra)["ci"] == "github":
         workflow = (project / ".github/workflows/ci.yml").read_text()
         assert "python-version-file: .python-version" in workflow
@@ -197,7 +192,8 @@ def test_requirements_are_pinned_and_hashed(case) -> None:
             if line.strip() and not line.startswith(("#", "-"))
         }
         pins = re.findall(
-            r"^([a-z0-9._-]+)==\S+(?: ;[^\\\n]*)? \\\n((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)",
+            r"^([a-z0-9._-]+)==\S+(?: ;[^\\\n]*)? \\\n"  # name==version ; markers \
+            r"((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)",  # one or more hashes
             (project / f"{name}.txt").read_text(),
             re.MULTILINE,
         )

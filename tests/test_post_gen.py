@@ -32,7 +32,11 @@ def context() -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("ci", "removed"),
-    [("github", [".gitlab-ci.yml"]), ("gitlab", [".github"]), ("none", [".github", ".gitlab-ci.yml"])],
+    [
+        ("github", [".gitlab-ci.yml"]),
+        ("gitlab", [".github"]),
+        ("none", [".github", ".gitlab-ci.yml"]),
+    ],
 )
 def test_removes_what_the_ci_choice_excludes(tmp_path: Path, ci: str, removed: list[str]) -> None:
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
@@ -54,7 +58,12 @@ def test_a_consistent_bake_has_no_errors(project: Path, context: dict[str, str])
     [
         (".python-version", "3.13", "3.12", ".python-version"),
         ("pyproject.toml", '"==3.13.*"', '"==3.12.*"', "pyproject.toml requires-python"),
-        ("Dockerfile", "ARG BASE_IMAGE=python:3.13-slim", "ARG BASE_IMAGE=x:1", "Dockerfile BASE_IMAGE"),
+        (
+            "Dockerfile",
+            "ARG BASE_IMAGE=python:3.13-slim",
+            "ARG BASE_IMAGE=x:1",
+            "Dockerfile BASE_IMAGE",
+        ),
         ("Dockerfile", "UVICORN_PORT=8000", "UVICORN_PORT=9000", "Dockerfile UVICORN_PORT"),
         ("Dockerfile", "USER 1001:1001", "USER 0:0", "Dockerfile USER"),
         ("compose.yaml", ":8000:8000", ":8000:9000", "compose.yaml port"),

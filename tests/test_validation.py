@@ -11,7 +11,7 @@ from hooks import pre_gen_project as pre
 from tests.helpers import ROOT, TEMPLATE_CONTEXT
 
 VALID = {
-    "project_name": ["My Service", "Zoë's \"quoted\" service: v2 #1", "x" * pre.MAX_TEXT],
+    "project_name": ["My Service", 'Zoë\'s "quoted" service: v2 #1', "x" * pre.MAX_TEXT],
     "project_slug": ["my-service", "a", "svc2", "1password-sync", "a" * 63],
     "description": ["", "One line, with punctuation: yes! {braces} & <tags>."],
     "author_name": ["Platform Team", "Zoë Ångström"],
@@ -65,7 +65,7 @@ INVALID = {
         ("http", "whole number"),
         ("8000.0", "whole number"),
         ("-1", "whole number"),
-        ("８０８０", "whole number"),
+        ("\uff18\uff10\uff18\uff10", "whole number"),  # fullwidth digits, not ASCII
     ],
     "app_uid": [("0", "not root"), ("999", "1000 to 65534"), ("65535", "1000 to 65534")],
     "app_gid": [("0", "not root"), ("abc", "whole number")],
@@ -148,7 +148,9 @@ def test_reports_every_problem_at_once() -> None:
 def test_python_tag_of_base_image_must_match_python_version(
     base_image: str, python_version: str, refused: bool
 ) -> None:
-    errors = pre.validate({**defaults(), "base_image": base_image, "python_version": python_version})
+    errors = pre.validate(
+        {**defaults(), "base_image": base_image, "python_version": python_version}
+    )
 
     assert bool(errors) == refused
     if refused:

@@ -1,0 +1,139 @@
+"""A thin, typed wrapper around the docker CLI for the image tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+# Containers run as production should run them: read-only, no capabilities.
+HARDENED = ("--read-only", "--tmpfs", "/tmp", "--cap-drop=ALL", "--security-opt=no-new-privileges")
+
+
+@dataclass(frozen=True)
+class Docker:
+    cli: str
+
+    @classmethod
+    def from_environment(cls) -> Docker:
+        """The CLI named by $DOCKER (the offline provisioner sets it), else `docker`."""
+        return cls(os.environ.get("DOCKER", "docker"))
+
+    def __call__(self, *args: str, timeout: float = 120, check: bool = True) -> str:
+        result = subprocess.run(
+            [self.cli, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        )
+        if check and result.returncode != 0:
+            command = " ".join(args)
+            output = result.stdout + result.stderr
+            raise AssertionError(f"docker {command} exited {result.returncode}:\n{output}")
+        return result.stdout + result.stderr
+
+    def unreachable(self) -> str | None:
+        """Why no engine can be used, or None when one answers."""
+        try:
+            subprocess.run([self.cli, "info"], capture_output=True, check=True, timeout=30)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"no Docker engine answers `{self.cli} info` ({error})"
+        return None
+
+    def build(self, context: Path, tag: str, *extra: str) -> str:
+        """Build with BuildKit and return its plain progress log."""
+        return self("build", "--progress=plain", "-t", tag, *extra, str(context), timeout=900)
+
+    def layers(self, image: str) -> list[str]:
+        return json.loads(self("image", "inspect", "-f", "{{json .RootFS.Layers}}", image))
+
+    def new_layer_bytes(self, old: str, new: str) -> int:
+        """Uncompressed bytes of the layers of ``new`` that ``old`` does not have.
+
+        This is what a registry push of ``new`` would upload after ``old``.
+        """
+        known = set(self.layers(old))
+        sizes: dict[str, int] = {}
+        manifest = None
+        with (
+            subprocess.Popen([self.cli, "save", new], stdout=subprocess.PIPE) as save,
+            tarfile.open(fileobj=save.stdout, mode="r|") as archive,
+        ):
+            for member in archive:
+                sizes[member.name] = member.size
+                if member.name == "manifest.json":
+                    manifest = json.load(archive.extractfile(member))
+        assert manifest, f"docker save {new} wrote no manifest.json"
+        paths = manifest[0]["Layers"]
+        return sum(
+            sizes[path]
+            for path, layer in zip(paths, self.layers(new), strict=True)
+            if layer not in known
+        )
+
+
+@dataclass
+class Container:
+    """A running container whose port is published on loopback only."""
+
+    docker: Docker
+    id: str
+    port: int
+
+    @classmethod
+    def start(cls, docker: Docker, image: str, container_port: str, *options: str) -> Container:
+        cid = docker("run", "-d", *HARDENED, "-p", f"127.0.0.1::{container_port}", *options, image)
+        cid = cid.strip().splitlines()[-1]
+        published = docker("port", cid, f"{container_port}/tcp").splitlines()[0]
+        return cls(docker, cid, int(published.rsplit(":", 1)[1]))
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str, timeout: float = 5) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def wait_for(self, path: str, within: float) -> float:
+        """Seconds until ``path`` answers 200; fails after ``within`` seconds."""
+        start = time.monotonic()
+        while time.monotonic() - start < within:
+            try:
+                if self.get(path, timeout=1)[0] == 200:
+                    return time.monotonic() - start
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{path} gave no 200 within {within} s; logs:\n{self.logs()}")
+
+    def inspect(self, template: str) -> str:
+        return self.docker("inspect", "-f", template, self.id).strip()
+
+    def wait_until_health(self, status: str, within: float) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.inspect("{{.State.Health.Status}}") == status:
+                return
+            time.sleep(0.25)
+        raise AssertionError(
+            f"health never became {status!r}: {self.inspect('{{json .State.Health}}')}"
+        )
+
+    def exec(self, *command: str) -> str:
+        return self.docker("exec", self.id, *command)
+
+    def logs(self) -> str:
+        return self.docker("logs", self.id, check=False)
+
+    def remove(self) -> None:
+        self.docker("rm", "-f", "-v", self.id, check=False)

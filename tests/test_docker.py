@@ -1,0 +1,342 @@
+"""Baked images build, run and stop as promised, on a real Docker engine.
+
+Each variant is built once per session from a clean cache and shared by all its
+tests; the two rebuilds (a code change, an added requirement) reuse that cache.
+All tests of a variant run on one xdist worker, so the variants build in parallel.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.dockercli import HARDENED, Container, Docker
+from tests.helpers import Bake, case_id, context_of
+
+pytestmark = pytest.mark.docker
+
+RUN_ID = uuid.uuid4()
+BUILDER_LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "template-tests-docker-builder.lock"
+
+# Offline builders cannot fetch a Dockerfile frontend image, so these bakes omit
+# the `# syntax=` line (test_bake checks that the default bakes it).
+NO_FRONTEND = {"dockerfile_frontend": ""}
+VARIANTS = [
+    {"package_manager": "pip"},
+    {
+        "package_manager": "pip",
+        "python_version": "3.11",
+        "port": "9000",
+        "app_uid": "2000",
+        "app_gid": "3000",
+    },
+]
+
+# A requirement the service does not have yet, pinned and hashed.
+ADDED_REQUIREMENT = """six==1.17.0 \\
+    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
+    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
+"""
+# A route that keeps a request in flight, appended to app/main.py for the stop test.
+SLOW_ROUTE = """
+
+@app.get("/slow")
+async def slow() -> dict[str, str]:
+    import asyncio
+
+    await asyncio.sleep(2)
+    return {"status": "done"}
+"""
+# The build step that installs dependencies, and how it reports each download.
+INSTALL_STEP = {"pip": "pip download --require-hashes"}
+DOWNLOAD_LINE = {"pip": re.compile(r"^#\d+ [\d.]+ +Downloading (\S+?)-\d", re.MULTILINE)}
+CACHED_LINE = {
+    "pip": re.compile(r"^#\d+ [\d.]+ +File was already downloaded \S+/(\S+?)-\d", re.MULTILINE)
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    tag: str
+    log: str
+    context: Path
+
+
+@pytest.fixture(scope="session")
+def docker() -> Docker:
+    docker = Docker.from_environment()
+    problem = docker.unreachable()
+    if problem and os.environ.get("REQUIRE_DOCKER") == "1":
+        pytest.fail(f"REQUIRE_DOCKER=1 but {problem}")
+    if problem:
+        pytest.skip(problem)
+    return docker
+
+
+@pytest.fixture(
+    scope="module",
+    params=VARIANTS,
+    ids=case_id,
+)
+def variant(request) -> dict[str, str]:
+    """The variant's choices, defaults filled in."""
+    return context_of(request.param)
+
+
+def checkout(bake: Bake, variant: dict[str, str], destination: Path) -> Path:
+    """The baked project as a team's working copy would hold it, clutter included."""
+    project = Path(shutil.copytree(bake(**{**variant, **NO_FRONTEND}), destination))
+    (project / ".env").write_text("APP_SECRET=must-not-reach-the-image\n")
+    (project / ".git").mkdir()
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / "app" / "__pycache__").mkdir()
+    return project
+
+
+@contextmanager
+def builder_to_ourselves() -> Iterator[None]:
+    """Run a sequence of builds while no other xdist worker builds.
+
+    Another worker's --no-cache build, running at the same time, can empty the
+    cache mount and make BuildKit run steps of ours that it would have reused.
+    Builds are CPU- and network-bound on a small machine anyway; the container
+    tests, outside this lock, still run in parallel.
+    """
+    with BUILDER_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@dataclass(frozen=True)
+class Builds:
+    image: Image
+    requirement_added: Image
+
+
+@pytest.fixture(scope="module")
+def builds(
+    docker: Docker, bake: Bake, variant: dict[str, str], tmp_path_factory
+) -> Iterator[Builds]:
+    """The clean build, and the rebuild after adding a requirement, with nothing between.
+
+    With --no-cache, BuildKit starts the build with an empty cache mount, and later
+    builds see that one: another worker's clean build between ours and the rebuild
+    would empty the download cache the rebuild is meant to find.
+    """
+    context = checkout(bake, variant, tmp_path_factory.mktemp("image") / "service")
+    name = "-".join(
+        variant[key] for key in ("package_manager", "python_version", "port", "app_uid")
+    )
+    tag = f"template-test-{os.getpid()}:{name}"
+    with builder_to_ourselves():
+        log = docker.build(context, tag, "--no-cache")
+        # Rebuild as everyday builds run, from the cache: later rebuilds resolve
+        # their steps to the records this one uses.
+        docker.build(context, tag)
+        image = Image(tag, log, context)
+        added = rebuild(docker, image, "requirement-added", ADDED_REQUIREMENT, "requirements.txt")
+    yield Builds(image, added)
+    docker("rmi", "-f", tag, added.tag, check=False)
+
+
+@pytest.fixture(scope="module")
+def image(builds: Builds) -> Image:
+    return builds.image
+
+
+@pytest.fixture(scope="module")
+def requirement_added(builds: Builds) -> Image:
+    return builds.requirement_added
+
+
+@dataclass(frozen=True)
+class CodeChange:
+    before: Image
+    after: Image
+
+
+@pytest.fixture(scope="module")
+def code_change(docker: Docker, image: Image) -> Iterator[CodeChange]:
+    """An image, and the same after a change under app/ only.
+
+    ``before`` locks its dependencies afresh (its requirements.txt carries this
+    run's comment), so its steps have no cache records from earlier runs or from
+    the --no-cache build, among which BuildKit could pick a byte-different one.
+    """
+    with builder_to_ourselves():
+        before = rebuild(docker, image, "before-code-change", "", "requirements.txt")
+        after = rebuild(docker, before, "code-changed", SLOW_ROUTE, "app/main.py")
+    yield CodeChange(before, after)
+    docker("rmi", "-f", before.tag, after.tag, check=False)
+
+
+def rebuild(docker: Docker, base: Image, name: str, addition: str, path: str) -> Image:
+    """Build a copy of ``base``'s context with ``addition`` appended to ``path``.
+
+    A comment unique to this run goes with it, so no earlier run's cached steps
+    stand in for this build's.
+    """
+    context = Path(shutil.copytree(base.context, base.context.parent / name))
+    with (context / path).open("a") as changed:
+        changed.write(f"# test run {RUN_ID}\n{addition}")
+    tag = f"{base.tag}-{name}"
+    return Image(tag, docker.build(context, tag), context)
+
+
+@pytest.fixture
+def container(docker: Docker, image: Image, variant: dict[str, str]) -> Iterator[Container]:
+    container = Container.start(docker, image.tag, variant["port"])
+    yield container
+    container.remove()
+
+
+def step_numbers(log: str, command: str) -> list[str]:
+    """BuildKit's step numbers for the RUN steps whose command contains ``command``."""
+    return re.findall(rf"^#(\d+) \[[^\]]+\] RUN .*{re.escape(command)}", log, re.MULTILINE)
+
+
+def test_builds_from_a_clean_cache(image: Image, variant: dict[str, str]) -> None:
+    install = step_numbers(image.log, INSTALL_STEP[variant["package_manager"]])
+
+    assert install, f"no install step in the build log:\n{image.log}"
+    assert f"#{install[0]} CACHED" not in image.log
+
+
+def test_serves_health_on_the_published_port(container: Container) -> None:
+    container.wait_for("/health", within=20)
+
+    status, body = container.get("/health")
+
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    assert container.get("/ready")[0] == 200
+
+
+def test_runs_as_the_configured_non_root_user(
+    container: Container, variant: dict[str, str]
+) -> None:
+    expected = f"{variant['app_uid']} {variant['app_gid']}"
+    container.wait_for("/health", within=20)
+
+    server = container.exec("sh", "-c", "awk '/^Uid|^Gid/ {print $2}' /proc/1/status")
+
+    assert server.split() == expected.split()
+    assert container.inspect("{{.Config.User}}") == expected.replace(" ", ":")
+
+
+def test_healthcheck_reports_healthy(docker: Docker, image: Image, variant: dict[str, str]) -> None:
+    # The image's own check command, polled every second rather than every 30 s.
+    container = Container.start(docker, image.tag, variant["port"], "--health-interval=1s")
+    try:
+        container.wait_until_health("healthy", within=30)
+    finally:
+        container.remove()
+
+
+def test_runs_read_only_without_capabilities(container: Container) -> None:
+    container.wait_for("/health", within=20)
+
+    assert container.inspect("{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}") == (
+        "true [ALL]"
+    )
+    denied = container.docker("exec", container.id, "touch", "/app/x", check=False)
+    assert "Read-only file system" in denied
+    container.exec("touch", "/tmp/scratch")
+
+
+def test_stop_finishes_in_flight_requests_and_exits_0(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> None:
+    container = Container.start(docker, code_change.after.tag, variant["port"])
+    try:
+        container.wait_for("/health", within=20)
+        answers: list[tuple[int, bytes]] = []
+        request = threading.Thread(target=lambda: answers.append(container.get("/slow")))
+        request.start()
+        time.sleep(0.5)  # the request is now inside the handler's 2 s sleep
+
+        started = time.monotonic()
+        docker("stop", container.id, timeout=30)
+        stopped_after = time.monotonic() - started
+        request.join(timeout=10)
+
+        assert answers == [(200, b'{"status":"done"}')]
+        assert container.inspect("{{.State.ExitCode}}") == "0"
+        assert stopped_after < 5, f"docker stop took {stopped_after:.1f} s"
+    finally:
+        container.remove()
+
+
+def test_code_change_reuses_the_dependency_layer(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> None:
+    log = code_change.after.log
+    install = step_numbers(log, INSTALL_STEP[variant["package_manager"]])
+
+    assert install and f"#{install[0]} CACHED" in log, log
+    assert docker.new_layer_bytes(code_change.before.tag, code_change.after.tag) < 1_000_000
+
+
+def test_added_requirement_downloads_only_itself(
+    docker: Docker, requirement_added: Image, variant: dict[str, str]
+) -> None:
+    manager = variant["package_manager"]
+    downloaded = set(DOWNLOAD_LINE[manager].findall(requirement_added.log))
+    cached = set(CACHED_LINE[manager].findall(requirement_added.log))
+
+    assert downloaded <= {"six"}, f"re-downloaded {downloaded - {'six'}}"
+    assert {"fastapi", "uvicorn", "pydantic_core"} <= cached, requirement_added.log
+    docker(
+        "run",
+        "--rm",
+        *HARDENED,
+        "--entrypoint",
+        "python",
+        requirement_added.tag,
+        "-c",
+        "import six",
+    )
+
+
+# Run inside the image: lists /app, then anything found that must not be there.
+NOTHING_EXTRA = """
+import importlib.util, json, os, shutil
+found = [tool for tool in ("gcc", "cc", "g++", "make", "git") if shutil.which(tool)]
+found += [
+    module
+    for module in ("pytest", "ruff", "httpx2", "hypothesis")
+    if importlib.util.find_spec(module)
+]
+found += [
+    path
+    for path in ("/root/.cache/pip", "/root/.cache/uv", "/app/.venv/bin/pip")
+    if os.path.exists(path)
+]
+found += [
+    os.path.join(root, name)
+    for root, dirs, files in os.walk("/app")
+    for name in dirs + files
+    if name in (".git", ".env", "tests", "requirements.txt", "Dockerfile")
+]
+print(json.dumps(sorted(os.listdir("/app")) + found))
+"""
+
+
+def test_runtime_image_holds_only_the_service(docker: Docker, image: Image) -> None:
+    report = docker(
+        "run", "--rm", *HARDENED, "--entrypoint", "python", image.tag, "-c", NOTHING_EXTRA
+    )
+
+    assert json.loads(report.strip().splitlines()[-1]) == [".venv", "app"]
