@@ -1,0 +1,35 @@
+"""The template repository keeps its promises to maintainers and newcomers."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, run
+
+PROMPTED = [key for key in TEMPLATE_CONTEXT if not key.startswith("_")]
+
+
+def test_every_prompt_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    documented = re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|", readme, re.MULTILINE)
+    keys = {key.strip("`") for row in documented for key in row.split(", ")}
+
+    assert set(PROMPTED) <= keys
+
+
+def test_every_prompt_has_a_question() -> None:
+    assert set(TEMPLATE_CONTEXT["__prompts__"]) == set(PROMPTED)
+
+
+def test_readme_gives_two_setup_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    setup = readme.split("## Set up", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in setup.splitlines()]
+
+    assert commands == ["make bake", "make test"]
+    assert "\nmake test\n" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_template_code_is_lint_clean() -> None:
+    run(TOOLS / "ruff", "check", ".", cwd=ROOT)
+    run(TOOLS / "ruff", "format", "--check", ".", cwd=ROOT)
