@@ -28,7 +28,7 @@ lint: $(VENV)/installed ## Lint the template's own Python
 lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it bakes
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 		--output-file requirements-dev.txt requirements-dev.in
-	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/lock
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/lock.py
 
 clean: ## Remove the venv, caches and baked output
 	rm -rf $(VENV) .cache out .pytest_cache .ruff_cache

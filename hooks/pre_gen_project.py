@@ -34,6 +34,7 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@{_DIGEST})?")
+UV_VERSION = re.compile(r"\d+\.\d+\.\d+")
 PYTHON_TAG = re.compile(r"(\d+\.\d+)(?:\.\d+)?(?:$|[-.])")
 
 Rule = Callable[[str], "str | None"]
@@ -111,6 +112,17 @@ def optional_image_reference(value: str) -> str | None:
     return image_reference(value) if value else None
 
 
+def uv_image_reference(value: str) -> str | None:
+    """uv's image, tagged with uv's version: CI and Makefile install that same uv."""
+    match = IMAGE_REFERENCE.fullmatch(value)
+    if match and UV_VERSION.fullmatch(match["tag"] or ""):
+        return image_reference(value)
+    return (
+        "must be a uv image reference tagged with uv's version, such as"
+        " 'ghcr.io/astral-sh/uv:0.13.8' (a mirror's name and an @sha256 digest may be added)"
+    )
+
+
 RULES: dict[str, Rule] = {
     "project_name": one_line_text,
     "project_slug": project_slug,
@@ -127,7 +139,7 @@ RULES: dict[str, Rule] = {
     "app_gid": integer_in(*ID_RANGE, " (not root, and not a system group)"),
     "base_image": image_reference,
     "dockerfile_frontend": optional_image_reference,
-    "uv_image": image_reference,
+    "uv_image": uv_image_reference,
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -103,6 +105,9 @@ def test_files_read_as_if_written_by_hand(case) -> None:
             assert line == line.rstrip(), f"{where}:{number} trailing whitespace"
         if path.suffix != ".py":  # PEP 8's two blank lines are ruff format's to check
             assert "\n\n\n" not in text, f"{where}: two blank lines in a row"
+        if path.name == "Makefile":
+            rule = re.search(r"[^\n]\n[a-z-]+:", text)
+            assert not rule, f"{where}: a rule without a blank line before it"
 
 
 def test_every_file_parses(case) -> None:
@@ -211,6 +216,19 @@ def test_runtime_lock_holds_no_dev_tools(case) -> None:
     runtime = (project / "requirements.txt").read_text()
     for tool in ("pytest", "httpx2", "ruff", "pip-tools"):
         assert not re.search(rf"^{tool}==", runtime, re.MULTILINE), tool
+
+
+@pytest.mark.parametrize("manager", CHOICES["package_manager"])
+def test_make_install_sets_up_a_venv_that_passes_the_tests(
+    bake: Bake, manager: str, tmp_path: Path
+) -> None:
+    """A newcomer's first commands, `make install` then `make test`, as the README gives them."""
+    project = bake(package_manager=manager)
+    venv = tmp_path / "venv"
+    environment = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
+
+    run("make", "install", f"PYTHON={sys.executable}", f"VENV={venv}", cwd=project, env=environment)
+    run("make", "test", f"VENV={venv}", cwd=project)
 
 
 def test_project_passes_its_own_lint_and_tests(case) -> None:

@@ -29,7 +29,10 @@ VALID = {
         "[::1]:5000/python:3.13-slim",
     ],
     "dockerfile_frontend": ["", "docker/dockerfile:1", "mirror.example.com/docker/dockerfile:1.9"],
-    "uv_image": ["ghcr.io/astral-sh/uv:0.13.8", "mirror.example.com/uv:0.13.8"],
+    "uv_image": [
+        "ghcr.io/astral-sh/uv:0.13.8",
+        "mirror.example.com:5000/astral/uv:0.14.0@sha256:" + "f" * 64,
+    ],
 }
 
 # key -> (bad value, words the message must contain)
@@ -76,7 +79,11 @@ INVALID = {
         ("python@sha256:short", "Docker image reference"),
     ],
     "dockerfile_frontend": [("docker/Dockerfile:1", "Docker image reference")],
-    "uv_image": [("uv image", "Docker image reference")],
+    "uv_image": [
+        ("uv image", "uv image reference"),
+        ("ghcr.io/astral-sh/uv:latest", "tagged with uv's version"),
+        ("ghcr.io/astral-sh/uv", "tagged with uv's version"),
+    ],
 }
 
 
