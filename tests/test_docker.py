@@ -209,6 +209,30 @@ def rebuild(docker: Docker, base: Image, name: str, addition: str, path: str) ->
     return Image(tag, docker.build(context, tag), context)
 
 
+@pytest.fixture(scope="module")
+def on_official_like_base(
+    docker: Docker, image: Image, variant: dict[str, str], tmp_path_factory
+) -> Iterator[Image]:
+    """The image built on its base minus the standard library's .pyc files.
+
+    The official python images ship the standard library uncompiled; the stand-in
+    images used offline (Debian's Python) ship it compiled, which would hide a
+    missing compile step.
+    """
+    base_context = tmp_path_factory.mktemp("official-like")
+    (base_context / "Dockerfile").write_text(
+        f"FROM python:{variant['python_version']}-slim\n"
+        "RUN find / -xdev -name __pycache__ -type d -prune -exec rm -rf {} +\n"
+    )
+    base = f"{image.tag}-official-like-base"
+    tag = f"{image.tag}-on-official-like-base"
+    with builder_to_ourselves():
+        docker.build(base_context, base)
+        log = docker.build(image.context, tag, "--build-arg", f"BASE_IMAGE={base}")
+    yield Image(tag, log, image.context)
+    docker("rmi", "-f", tag, base, check=False)
+
+
 @pytest.fixture
 def container(docker: Docker, image: Image, variant: dict[str, str]) -> Iterator[Container]:
     container = Container.start(docker, image.tag, variant["port"])
@@ -322,6 +346,38 @@ def test_added_requirement_downloads_only_itself(
         "-c",
         "import six",
     )
+
+
+# Run inside the image: the modules the server imports at start that have no .pyc
+# (frozen modules live inside the interpreter; the service's own code is small).
+WITHOUT_BYTECODE = """
+import importlib.util, json, os, sys
+import app.main, uvicorn.main
+print(json.dumps(sorted(
+    name for name, module in list(sys.modules.items())
+    if (getattr(module, "__file__", None) or "").endswith(".py")
+    and module.__spec__.origin != "frozen"
+    and not module.__file__.startswith("/app/app/")
+    and not os.path.exists(importlib.util.cache_from_source(module.__file__))
+)))
+"""
+
+
+def test_server_starts_without_compiling_anything(
+    docker: Docker, on_official_like_base: Image
+) -> None:
+    report = docker(
+        "run",
+        "--rm",
+        *HARDENED,
+        "--entrypoint",
+        "python",
+        on_official_like_base.tag,
+        "-c",
+        WITHOUT_BYTECODE,
+    )
+
+    assert json.loads(report.strip().splitlines()[-1]) == []
 
 
 # Run inside the image: lists /app, then anything found that must not be there.
