@@ -1,10 +1,18 @@
-"""Jinja filters this template uses to put free text into generated files.
+"""Jinja extensions of this template: a sandbox for values, and quoting filters.
 
 Cookiecutter loads the classes named in ``_extensions`` (cookiecutter.json) into
-its Jinja environment before it renders anything, so these filters are
-available in every template file and hook.
+each Jinja environment it makes, before it renders anything with it, including
+the values people type, which cookiecutter renders as templates.
 
-Each filter turns a string into a double-quoted literal of one file format.
+``SandboxExtension`` turns the environment into a Jinja sandbox, so no value can
+reach Python's internals (``{{ cycler.__init__.__globals__.os.system(...) }}``),
+and reports every value that fails to render as an ``UndefinedError``, which
+cookiecutter prints as "Unable to render variable '<key>'" with the reason,
+instead of a traceback. It also checks ``project_slug`` when the project
+directory's name is rendered, because cookiecutter creates that directory
+before the pre-generation hook runs.
+
+``QuotingExtension``'s filters each turn a string into a double-quoted literal of one file format.
 Python string literals, TOML basic strings and YAML double-quoted scalars share
 the escapes used here (``\\\\``, ``\\"``, ``\\n``, ``\\t``, ``\\r``, ``\\uXXXX``,
 ``\\UXXXXXXXX``), so one function serves all three; they differ only in which
@@ -13,10 +21,22 @@ characters may stay as they are.
 
 from __future__ import annotations
 
+import functools
+import operator
+import sys
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
+from jinja2 import Environment
+from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.ext import Extension
+from jinja2.sandbox import SandboxedEnvironment, safe_range
+
+from hooks.pre_gen_project import project_slug as slug_problem
+
+# The largest string, list or number of digits arithmetic in a value may make.
+MAX_SIZE = 100_000
 
 _NAMED_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -63,6 +83,88 @@ def toml_str(value: str) -> str:
 def yaml_str(value: str) -> str:
     """A YAML double-quoted scalar (PyYAML rejects raw control characters)."""
     return quote(value)
+
+
+class UnrenderableValue(SecurityError, UndefinedError):
+    """A value is unsafe, or not a template that renders. An UndefinedError, because
+    that is what cookiecutter reports as a message rather than a traceback."""
+
+
+def _bounded(result: Any) -> Any:
+    size = len(result) if isinstance(result, str | bytes | list | tuple) else 0
+    if isinstance(result, int) and result.bit_length() > MAX_SIZE * 3.33:
+        size = MAX_SIZE + 1
+    if size > MAX_SIZE:
+        raise UnrenderableValue(f"the result is larger than {MAX_SIZE} characters or digits")
+    return result
+
+
+def _checked(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``operation``, refusing operands that would make a huge result."""
+
+    def run(left: Any, right: Any) -> Any:
+        if operation is operator.pow and isinstance(right, int) and abs(right) > 1000:
+            raise UnrenderableValue("exponents above 1000 are not allowed")
+        for factor in (left, right):
+            if isinstance(factor, int) and factor > MAX_SIZE and operation is operator.mul:
+                other = right if factor is left else left
+                if isinstance(other, str | bytes | list | tuple):
+                    raise UnrenderableValue(f"the result is larger than {MAX_SIZE} characters")
+        return _bounded(operation(left, right))
+
+    return run
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox rules, with every failure reported as UnrenderableValue."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        return _checked(self.binop_table[operator_])(left, right)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        return self.undefined(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe",
+            name=attribute,
+            obj=obj,
+            exc=UnrenderableValue,
+        )
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        value = super().getattr(obj, attribute)
+        if attribute == "project_slug" and isinstance(value, str) and slug_problem(value):
+            raise UnrenderableValue(f"project_slug={value!r} {slug_problem(value)}")
+        return value
+
+    def handle_exception(self, source: str | None = None) -> Any:
+        error = sys.exc_info()[1]
+        if isinstance(error, UndefinedError):
+            return super().handle_exception(source)
+        reason = f"{type(error).__name__}: {error}".replace("\n", " ")
+        raise UnrenderableValue(
+            f"{reason} (values are rendered as Jinja templates; write a literal"
+            " '{{' as {{ '{{' }})"
+        ) from None
+
+
+@functools.cache
+def _sandboxed(environment_class: type[Environment]) -> type[Environment]:
+    return type(f"Sandboxed{environment_class.__name__}", (_Sandbox, environment_class), {})
+
+
+class SandboxExtension(Extension):
+    """Makes the environment it is loaded into a sandbox (see the module's docstring)."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        # Jinja compiles templates for the sandbox when the environment's class is
+        # a sandbox; no template has been compiled yet. What SandboxedEnvironment's
+        # own __init__ sets up follows.
+        environment.__class__ = _sandboxed(type(environment))
+        environment.globals["range"] = safe_range
+        environment.binop_table = dict(SandboxedEnvironment.default_binop_table)
+        environment.unop_table = dict(SandboxedEnvironment.default_unop_table)
 
 
 class QuotingExtension(Extension):

@@ -163,6 +163,11 @@ def validate(context: Mapping[str, object]) -> list[str]:
     for key, rule in RULES.items():
         value = context.get(key, "")
         problem = rule(value) if isinstance(value, str) else "must be text"
+        if problem and key == "project_slug" and value == "":
+            problem += (
+                f"; it is derived from project_name={context.get('project_name')!r}, which has"
+                " no letters or digits to make one from: set project_slug"
+            )
         if problem:
             errors.append(f"{key}={value!r} {problem}.")
     if not errors:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import json
 import subprocess
 import sys
+import tomllib
 import venv
 from collections.abc import Callable
 from pathlib import Path
+
+import dockerfile
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
@@ -77,3 +82,49 @@ def run(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProcess[s
         f"{' '.join(map(str, args))} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     )
     return result
+
+
+def text_files(project: Path) -> list[Path]:
+    return [path for path in sorted(project.rglob("*")) if path.is_file()]
+
+
+def assert_every_file_parses(project: Path) -> None:
+    """Python compiles, YAML, TOML and JSON load, and BuildKit's parser reads the Dockerfile."""
+    for path in text_files(project):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            compile(text, str(path), "exec")
+        elif path.suffix in (".yml", ".yaml"):
+            assert isinstance(yaml.safe_load(text), dict), path
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+    assert dockerfile.parse_file(str(project / "Dockerfile"))
+
+
+def field_defaults(module: Path) -> dict[str, str]:
+    """The ``default=`` of each ``name: type = Field(default=...)`` in a module."""
+    return {
+        node.target.id: ast.literal_eval(keyword.value)
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+        if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Call)
+        for keyword in node.value.keywords
+        if keyword.arg == "default"
+    }
+
+
+def assert_free_text_verbatim(project: Path, context: dict[str, str]) -> None:
+    """Each free-text value reads back exactly where it is meant to be."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    settings = field_defaults(project / "app" / "settings.py")
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    name, description = context["project_name"], context["description"]
+
+    assert settings["title"] == name
+    assert settings["description"] == description
+    assert pyproject["project"]["description"] == description
+    assert pyproject["project"]["authors"] == [
+        {"name": context["author_name"], "email": context["author_email"]}
+    ]
+    assert readme.startswith(f"# {name}\n\n{description}\n")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import ast
-import json
 import os
 import re
 import sys
 import tomllib
 from pathlib import Path
 
-import dockerfile
 import pytest
 import yaml
 
-from tests.helpers import CHOICES, TOOLS, Bake, case_id, context_of, run, venv_for
+from tests.helpers import (
+    CHOICES,
+    TOOLS,
+    Bake,
+    assert_every_file_parses,
+    assert_free_text_verbatim,
+    case_id,
+    context_of,
+    run,
+    text_files,
+    venv_for,
+)
 
 # The defaults, every other value of every choice key, and the free-form keys
 # changed from their defaults.
@@ -28,6 +36,11 @@ COMBINATIONS = [
         "project_name": 'O\'Brien "Quotes" & Co: {braces} #1',
         "description": 'A description with "quotes", \\backslashes\\ and key: value # no comment',
         "author_name": "Zoë Ångström — Équipe",
+    },
+    {
+        "project_name": "Ünïcödé 😀 サービス, " + "long " * 33 + "name ending in \\",
+        "description": "'''triple''' and \"\"\"quotes\"\"\" are fine: [x] {y} *z* `code`",
+        "author_email": "o'brien+svc@example.co.uk",
     },
 ]
 COMBINATION_IDS = [case_id(extra) for extra in COMBINATIONS]
@@ -54,21 +67,6 @@ ALWAYS = [
     "tests/test_health.py",
 ]
 CI_FILES = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
-
-
-def text_files(project: Path) -> list[Path]:
-    return [path for path in sorted(project.rglob("*")) if path.is_file()]
-
-
-def field_defaults(module: Path) -> dict[str, str]:
-    """The ``default=`` of each ``name: type = Field(default=...)`` in a module."""
-    return {
-        node.target.id: ast.literal_eval(keyword.value)
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
-        if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Call)
-        for keyword in node.value.keywords
-        if keyword.arg == "default"
-    }
 
 
 @pytest.fixture(params=COMBINATIONS, ids=COMBINATION_IDS, scope="module")
@@ -112,32 +110,12 @@ def test_files_read_as_if_written_by_hand(case) -> None:
 
 def test_every_file_parses(case) -> None:
     _, project = case
-    for path in text_files(project):
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".py":
-            compile(text, str(path), "exec")
-        elif path.suffix in (".yml", ".yaml"):
-            assert isinstance(yaml.safe_load(text), dict), path
-        elif path.suffix == ".toml":
-            tomllib.loads(text)
-        elif path.suffix == ".json":
-            json.loads(text)
-    assert dockerfile.parse_file(str(project / "Dockerfile"))
+    assert_every_file_parses(project)
 
 
 def test_free_text_arrives_verbatim(case) -> None:
     extra, project = case
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    defaults = field_defaults(project / "app/settings.py")
-    readme = (project / "README.md").read_text(encoding="utf-8")
-
-    name = extra.get("project_name", "My Service")
-    description = extra.get("description", "A FastAPI service.")
-    assert defaults["title"] == name
-    assert defaults["description"] == description
-    assert pyproject["project"]["description"] == description
-    assert pyproject["project"]["authors"][0]["name"] == extra.get("author_name", "Platform Team")
-    assert readme.startswith(f"# {name}\n\n{description}\n")
+    assert_free_text_verbatim(project, context_of(extra))
 
 
 def test_python_version_is_the_same_everywhere(case) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cookiecutter.exceptions import FailedHookException
+from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemplate
 
 from hooks import pre_gen_project as pre
 from tests.helpers import ROOT, TEMPLATE_CONTEXT
@@ -164,6 +164,18 @@ def test_python_tag_of_base_image_must_match_python_version(
         assert "choose one Python version for both" in errors[0]
 
 
+def test_an_empty_derived_slug_names_the_project_name() -> None:
+    errors = pre.validate({**defaults(), "project_name": "???", "project_slug": ""})
+
+    assert errors == [
+        "project_slug='' must be a DNS-1123 label, as Kubernetes, compose and Docker image"
+        " names need: 1-63 characters of lowercase letters a-z, digits and '-', starting and"
+        " ending with a letter or digit (e.g. 'my-service'); it is derived from"
+        " project_name='???', which has no letters or digits to make one from: set"
+        " project_slug."
+    ]
+
+
 def test_non_text_values_are_refused() -> None:
     errors = pre.validate({**defaults(), "port": 8000})
 
@@ -185,13 +197,12 @@ def test_main_prints_errors_and_exits_1_without_writing(
     ("extra", "message"),
     [
         ({"port": "80"}, "error: port='80' must be a whole number from 1024 to 65535"),
-        ({"project_slug": "Bad_Slug"}, "error: project_slug='Bad_Slug' must be a DNS-1123 label"),
         ({"app_uid": "0"}, "error: app_uid='0' must be a whole number from 1000 to 65534"),
         ({"author_email": "x"}, "error: author_email='x' must be an email address"),
         ({"base_image": "python:3.12-slim"}, "is tagged for Python 3.12"),
         ({"project_name": "a\nb"}, "error: project_name='a\\nb' must be one line"),
     ],
-    ids=["port", "slug", "uid", "email", "base-image-python", "multi-line-name"],
+    ids=["port", "uid", "email", "base-image-python", "multi-line-name"],
 )
 def test_cookiecutter_refuses_and_leaves_no_directory(
     cookies, tmp_path: Path, capfd: pytest.CaptureFixture[str], extra: dict, message: str
@@ -204,3 +215,16 @@ def test_cookiecutter_refuses_and_leaves_no_directory(
     leftovers = [path for path in (tmp_path / "cookies").rglob("*") if path.is_file()]
     assert leftovers == []
     assert all(not any(bake_dir.iterdir()) for bake_dir in (tmp_path / "cookies").iterdir())
+
+
+@pytest.mark.parametrize("slug", ["Bad_Slug", "a/b", "../escape", "x/../../y"])
+def test_a_bad_slug_is_refused_before_the_project_directory_exists(
+    cookies, tmp_path: Path, slug: str
+) -> None:
+    """cookiecutter creates the project directory before the pre-generation hook
+    runs, so the sandbox checks the slug when it renders the directory's name."""
+    result = cookies.bake(extra_context={"project_slug": slug}, template=str(ROOT))
+
+    assert isinstance(result.exception, UndefinedVariableInTemplate)
+    assert f"project_slug={slug!r} must be a DNS-1123 label" in str(result.exception.error)
+    assert list(tmp_path.rglob("*")) == [tmp_path / "cookies", tmp_path / "cookies" / "bake00"]

@@ -1,0 +1,241 @@
+"""Whatever people type, the template bakes a valid project or refuses clearly, and no
+value runs code on the machine that bakes.
+
+The property tests run cookiecutter's own pipeline in this process, so they can try
+hundreds of values per key: the values are rendered as cookiecutter renders them
+(in the template's sandbox), checked by the pre-generation hook's ``validate``,
+generated without the hook subprocesses, and finished by the post-generation hook's
+functions. test_validation.py runs the hooks themselves, as cookiecutter does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import UndefinedVariableInTemplate
+from cookiecutter.generate import generate_context, generate_files
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hooks import post_gen_project as post
+from hooks import pre_gen_project as pre
+from tests.helpers import (
+    CHOICES,
+    ROOT,
+    assert_every_file_parses,
+    assert_free_text_verbatim,
+    text_files,
+)
+
+JINJA_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
+
+
+@dataclass
+class Outcome:
+    refusal: str | None = None  # what the baker was told, when refused
+    project: Path | None = None
+    context: dict | None = None
+
+
+def bake_in_process(extra: dict[str, str], output: Path) -> Outcome:
+    """cookiecutter's pipeline for ``--no-input`` with ``extra``, hooks' functions in-process."""
+    context = generate_context(str(ROOT / "cookiecutter.json"), extra_context=extra)
+    try:
+        rendered = prompt_for_config(context, no_input=True)
+    except UndefinedVariableInTemplate as refusal:
+        return Outcome(refusal=f"{refusal.message}: {refusal.error.message}")
+    errors = pre.validate(rendered)
+    if errors:
+        return Outcome(refusal="\n".join(errors))
+    rendered.update(_template=str(ROOT), _repo_dir=str(ROOT), _output_dir=str(output))
+    try:
+        project = Path(
+            generate_files(str(ROOT), {"cookiecutter": rendered}, str(output), accept_hooks=False)
+        )
+    except UndefinedVariableInTemplate as refusal:
+        return Outcome(refusal=f"{refusal.message}: {refusal.error.message}")
+    post.remove_unselected(project, rendered)
+    return Outcome(project=project, context=rendered)
+
+
+def check(key: str, value: str) -> None:
+    """The property: refused with a message naming ``key`` and nothing written, or
+    baked into a project whose files parse and agree, with the value where it belongs."""
+    with tempfile.TemporaryDirectory() as output:
+        outcome = bake_in_process({key: value}, Path(output))
+        if outcome.refusal is not None:
+            assert f"{key}=" in outcome.refusal or f"'{key}'" in outcome.refusal, outcome.refusal
+            assert list(Path(output).iterdir()) == []
+            return
+        project, context = outcome.project, outcome.context
+        assert_every_file_parses(project)
+        assert post.parse_errors(project) == []
+        assert post.consistency_errors(project, context) == []
+        for path in text_files(project):
+            assert "{{ cookiecutter" not in path.read_text(encoding="utf-8"), path
+        if not any(marker in value for marker in JINJA_MARKERS):
+            assert str(context[key]) == value  # Jinja syntax is rendered, all else is kept
+        assert_free_text_verbatim(project, context)
+
+
+# Text that stresses every format a value lands in: quotes, escapes, YAML and TOML
+# syntax, Jinja syntax, control characters, astral and confusable characters.
+SPECIAL = [*"\"'\\\n\t\r :#-[]{}&*!|>%@`$,?~=<", "\x00", "\x7f", "\u2028", "\ufeff", "😀"]
+FRAGMENTS = [*SPECIAL, *JINJA_MARKERS, "{{ 7*7 }}", "{{ cookiecutter.port }}", "{% raw %}"]
+FRAGMENTS += ["yes", "null", "0x10", "1e3", "- item", "key: value", "# note", "Zoë", "名前"]
+PRINTABLE_SPECIAL = [char for char in SPECIAL if char.isprintable()]
+ANY_TEXT = st.text(st.characters() | st.sampled_from(SPECIAL), max_size=60)
+# Printable text, the valid shape, so that half the examples get as far as a bake.
+PRINTABLE = (
+    st.text(
+        st.characters(exclude_categories=["C", "Zl", "Zp"]) | st.sampled_from(PRINTABLE_SPECIAL),
+        min_size=1,
+        max_size=80,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+PIECES = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=12).map("".join)
+LONG = st.text(st.characters(codec="utf-8"), min_size=150, max_size=260)
+ANYTHING = st.one_of(ANY_TEXT, PIECES, LONG, st.sampled_from(["", " ", " padded "]))
+FREE_TEXT = st.booleans().flatmap(lambda printable: PRINTABLE if printable else ANYTHING)
+
+
+def valid_or(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Values of the valid shape as often as anything at all (nested one_of would
+    flatten, giving ``valid`` a seventh of the examples)."""
+    return st.booleans().flatmap(lambda shaped: valid if shaped else FREE_TEXT)
+
+
+def numbers(low: int, high: int) -> st.SearchStrategy[str]:
+    """Half in range, a quarter any number, a quarter any text."""
+    choices = [st.integers(low, high), st.integers(low, high), st.integers(-10, 70_000)]
+    return st.integers(0, 3).flatmap(
+        lambda pick: choices[pick].map(str) if pick < len(choices) else FREE_TEXT
+    )
+
+
+COMPONENT = r"[a-z0-9]+([._-][a-z0-9]+)*"
+IMAGE = rf"([a-z0-9]+(\.[a-z0-9]+)*(:[0-9]{{2,5}})?/)?{COMPONENT}(/{COMPONENT}){{0,2}}"
+DIGEST = r"(@sha256:[0-9a-f]{64})?"
+STRATEGIES = {
+    "project_name": FREE_TEXT,
+    "description": FREE_TEXT,
+    "author_name": FREE_TEXT,
+    "author_email": valid_or(st.emails()),
+    "project_slug": valid_or(st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?\Z")),
+    "port": numbers(1024, 65535),
+    "app_uid": numbers(1000, 65534),
+    "app_gid": numbers(1000, 65534),
+    "base_image": valid_or(st.from_regex(rf"\A{IMAGE}(:[\w.-]{{1,20}})?{DIGEST}\Z")),
+    "dockerfile_frontend": valid_or(st.from_regex(rf"\A{IMAGE}(:[\w.-]{{1,20}})?{DIGEST}\Z")),
+    "uv_image": valid_or(st.from_regex(rf"\A{IMAGE}:\d{{1,2}}\.\d{{1,2}}\.\d{{1,2}}{DIGEST}\Z")),
+}
+FREE_KEYS = {"project_name", "description", "author_name", "author_email"}
+
+
+@pytest.mark.parametrize("key", sorted(STRATEGIES))
+def test_any_value_bakes_a_valid_project_or_is_refused_clearly(key: str) -> None:
+    @settings(
+        max_examples=200 if key in FREE_KEYS else 100,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(STRATEGIES[key])
+    def property_holds(value: str) -> None:
+        check(key, value)
+
+    property_holds()
+
+
+def test_every_key_that_takes_text_has_a_strategy() -> None:
+    assert set(STRATEGIES) == set(pre.RULES) - set(CHOICES)
+
+
+PROBE = '{{{{ cycler.__init__.__globals__.os.system("touch {marker}") }}}}'
+
+
+def probe(tmp_path: Path) -> tuple[str, Path]:
+    marker = tmp_path / "code-ran"
+    return PROBE.format(marker=marker), marker
+
+
+def cli(tmp_path: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "cookiecutter", str(ROOT), "-o", str(tmp_path / "out"), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, **kwargs)
+
+
+def assert_refused_without_running_code(result, marker: Path, tmp_path: Path) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Unable to render variable 'project_name'" in result.stdout
+    assert "unsafe" in result.stdout
+    assert not marker.exists()
+    out = tmp_path / "out"
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_probe_on_the_command_line_runs_no_code(tmp_path: Path) -> None:
+    value, marker = probe(tmp_path)
+
+    result = cli(tmp_path, "--no-input", f"project_name={value}")
+
+    assert_refused_without_running_code(result, marker, tmp_path)
+
+
+def test_probe_typed_at_the_prompt_is_kept_as_text(tmp_path: Path) -> None:
+    """cookiecutter renders defaults, not what a person types at a prompt."""
+    value, marker = probe(tmp_path)
+
+    result = cli(tmp_path, input=f"{value}\n" + "\n" * 20)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not marker.exists()
+    (readme,) = (tmp_path / "out").glob("*/README.md")
+    assert readme.read_text().startswith(f"# {value}\n")
+
+
+def test_probe_in_a_user_config_file_runs_no_code(tmp_path: Path) -> None:
+    value, marker = probe(tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({"default_context": {"project_name": value}}))
+
+    result = cli(tmp_path, "--no-input", "--config-file", str(config))
+
+    assert_refused_without_running_code(result, marker, tmp_path)
+
+
+def test_probe_in_extra_context_runs_no_code(tmp_path: Path) -> None:
+    value, marker = probe(tmp_path)
+
+    with pytest.raises(UndefinedVariableInTemplate) as refusal:
+        cookiecutter(
+            str(ROOT),
+            no_input=True,
+            extra_context={"project_name": value},
+            output_dir=str(tmp_path / "out"),
+        )
+
+    assert "unsafe" in refusal.value.error.message
+    assert not marker.exists()
+
+
+def test_probe_in_a_replay_file_is_kept_as_text(tmp_path: Path) -> None:
+    """cookiecutter uses a replay file's values as they are, without rendering them."""
+    value, marker = probe(tmp_path)
+    rendered = prompt_for_config(generate_context(str(ROOT / "cookiecutter.json")), no_input=True)
+    replay = tmp_path / "replay.json"
+    replay.write_text(json.dumps({"cookiecutter": {**rendered, "project_name": value}}))
+
+    project = cookiecutter(str(ROOT), replay=str(replay), output_dir=str(tmp_path / "out"))
+
+    assert not marker.exists()
+    assert (Path(project) / "README.md").read_text().startswith(f"# {value}\n")
