@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tarfile
 import time
@@ -94,26 +95,28 @@ class Container:
         published = docker("port", cid, f"{container_port}/tcp").splitlines()[0]
         return cls(docker, cid, int(published.rsplit(":", 1)[1]))
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
 
-    def get(self, path: str, timeout: float = 5) -> tuple[int, bytes]:
+    def get(self, path: str, timeout: float = 5, host: str = "127.0.0.1") -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(self.url(path), timeout=timeout) as response:
+            with urllib.request.urlopen(self.url(path, host), timeout=timeout) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
 
-    def wait_for(self, path: str, within: float) -> float:
-        """Seconds until ``path`` answers 200; fails after ``within`` seconds."""
+    def wait_for(
+        self, path: str, within: float, interval: float = 0.1, host: str = "127.0.0.1"
+    ) -> float:
+        """Seconds until ``path`` answers 200, asking every ``interval`` seconds."""
         start = time.monotonic()
         while time.monotonic() - start < within:
             try:
-                if self.get(path, timeout=1)[0] == 200:
+                if self.get(path, timeout=1, host=host)[0] == 200:
                     return time.monotonic() - start
             except OSError:
                 pass
-            time.sleep(0.1)
+            time.sleep(interval)
         raise AssertionError(f"{path} gave no 200 within {within} s; logs:\n{self.logs()}")
 
     def inspect(self, template: str) -> str:
@@ -137,3 +140,29 @@ class Container:
 
     def remove(self) -> None:
         self.docker("rm", "-f", "-v", self.id, check=False)
+
+
+@dataclass(frozen=True)
+class Installer:
+    """How an installer's build step looks in BuildKit's log."""
+
+    step: str  # text of the RUN step that installs the dependencies
+    downloaded: re.Pattern[str]  # what it prints about downloads
+
+    def downloads(self, log: str) -> int:
+        """How many packages the install step downloaded, by the installer's own report."""
+        found = self.downloaded.findall(log)
+        return sum(int(count) for count in found) if self.downloaded.groups else len(found)
+
+
+INSTALLERS = {
+    "pip": Installer(
+        "pip download --require-hashes", re.compile(r"^#\d+ [\d.]+ +Downloading ", re.M)
+    ),
+    "uv": Installer("uv pip sync", re.compile(r"^#\d+ [\d.]+ Prepared (\d+) packages? in ", re.M)),
+}
+
+
+def step_numbers(log: str, command: str) -> list[str]:
+    """BuildKit's step numbers for the RUN steps whose command contains ``command``."""
+    return re.findall(rf"^#(\d+) \[[^\]]+\] RUN .*{re.escape(command)}", log, re.MULTILINE)

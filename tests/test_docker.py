@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import threading
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dockercli import HARDENED, Container, Docker
+from tests.dockercli import HARDENED, INSTALLERS, Container, Docker, step_numbers
 from tests.helpers import Bake, case_id, context_of
 
 pytestmark = pytest.mark.docker
@@ -57,27 +56,6 @@ async def slow() -> dict[str, str]:
     await asyncio.sleep(2)
     return {"status": "done"}
 """
-
-
-@dataclass(frozen=True)
-class Installer:
-    """How an installer's build step looks in BuildKit's log."""
-
-    step: str  # text of the RUN step that installs the dependencies
-    downloaded: re.Pattern[str]  # what it prints about downloads
-
-    def downloads(self, log: str) -> int:
-        """How many packages the install step downloaded, by the installer's own report."""
-        found = self.downloaded.findall(log)
-        return sum(int(count) for count in found) if self.downloaded.groups else len(found)
-
-
-INSTALLERS = {
-    "pip": Installer(
-        "pip download --require-hashes", re.compile(r"^#\d+ [\d.]+ +Downloading ", re.M)
-    ),
-    "uv": Installer("uv pip sync", re.compile(r"^#\d+ [\d.]+ Prepared (\d+) packages? in ", re.M)),
-}
 
 
 @dataclass(frozen=True)
@@ -238,11 +216,6 @@ def container(docker: Docker, image: Image, variant: dict[str, str]) -> Iterator
     container = Container.start(docker, image.tag, variant["port"])
     yield container
     container.remove()
-
-
-def step_numbers(log: str, command: str) -> list[str]:
-    """BuildKit's step numbers for the RUN steps whose command contains ``command``."""
-    return re.findall(rf"^#(\d+) \[[^\]]+\] RUN .*{re.escape(command)}", log, re.MULTILINE)
 
 
 def test_builds_from_a_clean_cache(image: Image, variant: dict[str, str]) -> None:

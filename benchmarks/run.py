@@ -1,0 +1,295 @@
+"""Benchmark the baked images against the recommended Dockerfile, side by side.
+
+    .venv/bin/python -m benchmarks.run            # 3 runs of each figure, about 15 minutes
+    .venv/bin/python -m benchmarks.run --smoke    # 1 run, no suite timing: CI's check that it works
+
+Builds the same default service three ways (the recommended Dockerfile verbatim,
+the template with pip, the template with uv), measures them in one run on one
+machine and prints a Markdown table: median (min-max) of the runs.
+
+Needs a Docker engine ($DOCKER, else `docker`). Cold builds start from an empty
+builder cache: this script runs `docker builder prune --all --force`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+from tests.dockercli import HARDENED, INSTALLERS, Container, Docker, Installer
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "python:3.13-slim"
+PORT = "8000"
+
+# The recommended pattern, as published: no `# syntax` line and no .dockerignore.
+REFERENCE_DOCKERFILE = """\
+FROM python:3.13-slim AS build
+WORKDIR /app
+RUN python -m venv /app/.venv
+ENV PATH="/app/.venv/bin:$PATH"
+RUN pip install --upgrade pip setuptools wheel
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+COPY . .
+
+FROM python:3.13-slim AS runtime
+RUN groupadd -g 1001 appgroup && useradd -u 1001 -g appgroup -m -d /app -s /bin/false appuser
+WORKDIR /app
+COPY --from=build /app /app
+ENV PATH="/app/.venv/bin:$PATH"
+USER appuser
+ENTRYPOINT ["python", "-m", "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+REFERENCE = Installer("pip install -r requirements.txt", INSTALLERS["pip"].downloaded)
+
+# The throughput ceiling: the least an ASGI app can do, served by the same uvicorn.
+CEILING_APP = """\
+BODY = b'{"status":"ok"}'
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
+
+
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+"""
+ADDED_REQUIREMENT = """six==1.17.0 \\
+    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
+    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
+"""
+
+
+@dataclass
+class Variant:
+    name: str
+    context: Path
+    installer: Installer
+    figures: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        return f"benchmark-{self.name}"
+
+    def record(self, figure: str, value: float) -> None:
+        self.figures.setdefault(figure, []).append(value)
+
+
+def prepare(workdir: Path) -> list[Variant]:
+    """Bake the default service with each installer; the reference uses the pip bake."""
+    variants = []
+    for manager in ("pip", "uv"):
+        project = cookiecutter(
+            str(ROOT),
+            no_input=True,
+            output_dir=str(workdir / manager),
+            extra_context={"package_manager": manager, "dockerfile_frontend": ""},
+        )
+        variants.append(Variant(f"template-{manager}", Path(project), INSTALLERS[manager]))
+    reference = Path(shutil.copytree(variants[0].context, workdir / "reference" / "my-service"))
+    (reference / "Dockerfile").write_text(REFERENCE_DOCKERFILE)
+    (reference / ".dockerignore").unlink()
+    return [Variant("reference", reference, REFERENCE), *variants]
+
+
+def timed(action: Callable[[], object]) -> tuple[float, object]:
+    start = time.monotonic()
+    result = action()
+    return time.monotonic() - start, result
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a") as file:
+        file.write(text)
+
+
+def measure_builds(docker: Docker, variant: Variant) -> None:
+    """Cold build, code-change rebuild, added-requirement rebuild, on a scratch copy."""
+    context = Path(shutil.copytree(variant.context, variant.context.parent / "scratch"))
+    try:
+        docker("builder", "prune", "--all", "--force")
+        seconds, _ = timed(lambda: docker.build(context, variant.tag))
+        variant.record("cold build (s)", seconds)
+        before = f"{variant.tag}-before"
+        docker("tag", variant.tag, before)
+
+        append(context / "app" / "main.py", f"# change {uuid.uuid4()}\n")
+        seconds, _ = timed(lambda: docker.build(context, f"{variant.tag}-changed"))
+        variant.record("code change: rebuild (s)", seconds)
+        new_bytes = docker.new_layer_bytes(before, f"{variant.tag}-changed")
+        variant.record("code change: new layers (kB)", round(new_bytes / 1e3))
+
+        append(context / "requirements.txt", f"# change {uuid.uuid4()}\n{ADDED_REQUIREMENT}")
+        seconds, log = timed(lambda: docker.build(context, f"{variant.tag}-added"))
+        variant.record("added requirement: rebuild (s)", seconds)
+        variant.record("added requirement: packages downloaded", variant.installer.downloads(log))
+        docker("rmi", before, f"{variant.tag}-changed", f"{variant.tag}-added")
+    finally:
+        shutil.rmtree(context)
+
+
+def image_bytes(docker: Docker, image: str) -> int:
+    return int(docker("image", "inspect", "-f", "{{.Size}}", image).strip())
+
+
+def first_200(docker: Docker, image: str, *options: str) -> float:
+    start = time.monotonic()
+    container = Container.start(docker, image, PORT, *options)
+    try:
+        container.wait_for("/health", within=60, interval=0.005)
+        return time.monotonic() - start
+    finally:
+        container.remove()
+
+
+async def _load(host: str, port: int, seconds: float, connections: int) -> int:
+    """Requests answered in ``seconds`` by ``connections`` keep-alive HTTP/1.1 clients."""
+    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    deadline = time.monotonic() + seconds
+
+    async def client() -> int:
+        reader, writer = await asyncio.open_connection(host, port)
+        done = 0
+        while time.monotonic() < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])
+            await reader.readexactly(length)
+            done += 1
+        writer.close()
+        return done
+
+    return sum(await asyncio.gather(*(client() for _ in range(connections))))
+
+
+def requests_per_second(host: str, seconds: float, connections: int = 32) -> float:
+    """wrk when installed (it costs the server less CPU), else a Python client."""
+    if shutil.which("wrk"):
+        output = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://{host}:{PORT}/health"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    return asyncio.run(_load(host, int(PORT), seconds, connections)) / seconds
+
+
+def throughput(docker: Docker, image: str, seconds: float, *run: str) -> float:
+    """/health requests per second, sent to the container's own bridge address.
+
+    ``run`` holds extra `docker run` options, then the image, then its arguments.
+    """
+    run = run or (image,)
+    cid = docker("run", "-d", *HARDENED, *run).strip().splitlines()[-1]
+    try:
+        template = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+        host = docker("inspect", "-f", template, cid).strip()
+        Container(docker, cid, int(PORT)).wait_for("/health", within=30, host=host)
+        try:
+            return requests_per_second(host, seconds)
+        except OSError as error:
+            raise RuntimeError(f"load on {host} failed: {error}\n{docker('logs', cid)}") from error
+    finally:
+        docker("rm", "-f", cid, check=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="one run, no test-suite timing")
+    options = parser.parse_args()
+    runs, load_seconds = (1, 2.0) if options.smoke else (3, 10.0)
+    docker = Docker.from_environment()
+    if problem := docker.unreachable():
+        print(f"benchmark needs a Docker engine: {problem}", file=sys.stderr)
+        return 1
+
+    with tempfile.TemporaryDirectory() as workdir:
+        variants = prepare(Path(workdir))
+        bake_times = [bake_seconds(Path(workdir) / f"bake-{run}") for run in range(runs)]
+        ceiling = Path(workdir) / "ceiling"
+        ceiling.mkdir()
+        (ceiling / "ceiling.py").write_text(CEILING_APP)
+        for _ in range(runs):
+            for variant in variants:
+                measure_builds(docker, variant)
+        base = image_bytes(docker, BASE)
+        for variant in variants:
+            variant.record("image over base (MB)", (image_bytes(docker, variant.tag) - base) / 1e6)
+            for _ in range(runs):
+                variant.record("start to first 200 (s)", first_200(docker, variant.tag))
+                variant.record(
+                    "start to first 200, --cpus=0.5 (s)",
+                    first_200(docker, variant.tag, "--cpus=0.5"),
+                )
+                served = throughput(docker, variant.tag, load_seconds)
+                raw = throughput(
+                    docker, variant.tag, load_seconds,
+                    "-v", f"{ceiling}:/bench:ro", "--entrypoint", "python", variant.tag,
+                    "-m", "uvicorn", "--app-dir", "/bench", "ceiling:app", "--lifespan", "off",
+                    "--host", "0.0.0.0", "--port", PORT,
+                )  # fmt: skip
+                variant.record("/health requests/s", served)
+                variant.record("raw ASGI ceiling requests/s", raw)
+                variant.record("/health / ceiling (%)", 100 * served / raw)
+    suite_times = [] if options.smoke else [suite_seconds() for _ in range(runs)]
+    print(report(variants, bake_times, suite_times, runs))
+    return 0
+
+
+def bake_seconds(output: Path) -> float:
+    """Wall time of `cookiecutter --no-input`, hooks and all, as a person runs it."""
+    command = [sys.executable, "-m", "cookiecutter", str(ROOT), "--no-input", "-o", str(output)]
+    return timed(lambda: subprocess.run(command, check=True, capture_output=True))[0]
+
+
+def suite_seconds() -> float:
+    return timed(
+        lambda: subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=ROOT, check=True)
+    )[0]
+
+
+def summary(values: list[float]) -> str:
+    """The median, and the range when there was more than one run."""
+    digits = 0 if max(values) >= 100 or all(float(v).is_integer() for v in values) else 2
+    median = f"{statistics.median(values):.{digits}f}"
+    if len(values) == 1:
+        return median
+    return f"{median} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def report(variants: list[Variant], bakes: list[float], suites: list[float], runs: int) -> str:
+    load = "wrk -t2 -c32" if shutil.which("wrk") else "a Python client, 32 connections"
+    lines = [
+        f"Runs per figure: {runs}; median (min-max). Machine: {platform.machine()},"
+        f" {os.cpu_count()} CPUs, {platform.platform()}. Load: {load}.",
+        "",
+        "| figure | " + " | ".join(v.name for v in variants) + " |",
+        "|---|" + "---|" * len(variants),
+    ]
+    for figure in variants[0].figures:
+        cells = [summary(variant.figures[figure]) for variant in variants]
+        lines.append(f"| {figure} | " + " | ".join(cells) + " |")
+    lines += ["", "| template | median (min-max) |", "|---|---|"]
+    lines.append(f"| bake, `cookiecutter --no-input` (s) | {summary(bakes)} |")
+    suite = summary(suites) if suites else "not measured (smoke run)"
+    lines.append(f"| test suite, `pytest` (s) | {suite} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
