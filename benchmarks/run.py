@@ -180,7 +180,13 @@ def requests_per_second(host: str, seconds: float, connections: int = 32) -> flo
     """wrk when installed (it costs the server less CPU), else a Python client."""
     if shutil.which("wrk"):
         output = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"http://{host}:{PORT}/health"],
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{round(seconds)}s",
+                f"http://{host}:{PORT}/health",
+            ],
             capture_output=True,
             text=True,
             check=True,
