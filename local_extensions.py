@@ -22,10 +22,12 @@ characters may stay as they are.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import operator
 import sys
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -33,7 +35,18 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
-from hooks.pre_gen_project import project_slug as slug_problem
+
+def _load_hook_rules() -> Any:
+    """The pre-generation hook's rules, loaded by path: cookiecutter appends the
+    template's directory to sys.path, where any installed ``hooks`` package wins."""
+    path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
+    spec = importlib.util.spec_from_file_location("_template_pre_gen_rules", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slug_problem = _load_hook_rules().project_slug
 
 # The largest string, list or number of digits arithmetic in a value may make.
 MAX_SIZE = 100_000

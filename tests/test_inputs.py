@@ -11,6 +11,7 @@ functions. test_validation.py runs the hooks themselves, as cookiecutter does.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -239,3 +240,16 @@ def test_probe_in_a_replay_file_is_kept_as_text(tmp_path: Path) -> None:
 
     assert not marker.exists()
     assert (Path(project) / "README.md").read_text().startswith(f"# {value}\n")
+
+
+def test_an_installed_hooks_package_does_not_replace_the_templates_rules(tmp_path: Path) -> None:
+    """cookiecutter appends the template to sys.path, after installed packages."""
+    (tmp_path / "shadow" / "hooks").mkdir(parents=True)
+    (tmp_path / "shadow" / "hooks" / "__init__.py").write_text("")
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path / "shadow")}
+
+    result = cli(tmp_path, "--no-input", "project_slug=a/b", env=environment)
+
+    assert result.returncode != 0
+    assert "project_slug='a/b' must be a DNS-1123 label" in result.stdout
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
