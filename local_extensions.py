@@ -46,7 +46,7 @@ def _load_hook_rules() -> Any:
     return module
 
 
-slug_problem = _load_hook_rules().project_slug
+RULES = _load_hook_rules()
 
 # The largest string, list or number of digits arithmetic in a value may make.
 MAX_SIZE = 100_000
@@ -146,8 +146,11 @@ class _Sandbox(SandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         value = super().getattr(obj, attribute)
-        if attribute == "project_slug" and isinstance(value, str) and slug_problem(value):
-            raise UnrenderableValue(f"project_slug={value!r} {slug_problem(value)}")
+        if attribute == "project_slug" and isinstance(value, str) and RULES.project_slug(value):
+            # Report every problem, as the hook would: a bad slug is often derived
+            # from a bad project_name.
+            problems = RULES.validate(obj) if isinstance(obj, dict) else []
+            raise UnrenderableValue("\n".join(problems) or f"project_slug={value!r} is invalid")
         return value
 
     def handle_exception(self, source: str | None = None) -> Any:
