@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -47,6 +48,7 @@ COMBINATION_IDS = [case_id(extra) for extra in COMBINATIONS]
 
 ALWAYS = [
     ".dockerignore",
+    ".gitattributes",
     ".gitignore",
     ".python-version",
     "Dockerfile",
@@ -159,6 +161,23 @@ def test_dockerfile_frontend_line(case) -> None:
         assert first_line == f"# syntax={frontend}"
     else:
         assert not first_line.startswith("# syntax")
+
+
+def test_git_keeps_lf_endings(case, tmp_path: Path) -> None:
+    _, project = case
+    checkout = Path(shutil.copytree(project, tmp_path / "checkout"))
+    run("git", "init", "--quiet", cwd=checkout)
+    (checkout / "deploy.sh").write_text("#!/bin/sh\n")
+
+    report = run(
+        "git", "check-attr", "eol", "--", "Dockerfile", "Makefile", "deploy.sh", cwd=checkout
+    )
+
+    assert report.stdout.splitlines() == [
+        "Dockerfile: eol: lf",
+        "Makefile: eol: lf",
+        "deploy.sh: eol: lf",
+    ]
 
 
 def test_hadolint_is_clean(case) -> None:

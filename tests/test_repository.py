@@ -33,3 +33,11 @@ def test_readme_gives_two_setup_commands_and_ci_runs_the_test_one() -> None:
 def test_template_code_is_lint_clean() -> None:
     run(TOOLS / "ruff", "check", ".", cwd=ROOT)
     run(TOOLS / "ruff", "format", "--check", ".", cwd=ROOT)
+
+
+def test_template_files_keep_lf_endings() -> None:
+    files = [".ci/run", "scripts/lock.py", "{{cookiecutter.project_slug}}/Dockerfile"]
+
+    report = run("git", "check-attr", "eol", "--", *files, cwd=ROOT)
+
+    assert report.stdout.splitlines() == [f"{name}: eol: lf" for name in files]
