@@ -14,6 +14,7 @@ import yaml
 
 from tests.helpers import (
     CHOICES,
+    ROOT,
     TOOLS,
     Bake,
     assert_every_file_parses,
@@ -49,6 +50,7 @@ COMBINATION_IDS = [case_id(extra) for extra in COMBINATIONS]
 ALWAYS = [
     ".dockerignore",
     ".gitattributes",
+    ".pre-commit-config.yaml",
     ".gitignore",
     ".python-version",
     "Dockerfile",
@@ -178,6 +180,26 @@ def test_git_keeps_lf_endings(case, tmp_path: Path) -> None:
         "Makefile: eol: lf",
         "deploy.sh: eol: lf",
     ]
+
+
+def test_pre_commit_hooks_pin_the_locked_versions(case) -> None:
+    _, project = case
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    pins = [pin for hook in config["repos"][0]["hooks"] for pin in hook["additional_dependencies"]]
+    lock = (project / "requirements-dev.txt").read_text()
+
+    for pin in pins:
+        assert re.search(rf"^{re.escape(pin)} ", lock, re.MULTILINE), f"{pin} is not locked"
+
+
+def test_pre_commit_passes_on_a_fresh_bake(bake: Bake, tmp_path: Path) -> None:
+    checkout = Path(shutil.copytree(bake(), tmp_path / "checkout"))
+    run("git", "init", "--quiet", cwd=checkout)
+    run("git", "add", "--all", cwd=checkout)
+    # Hook environments are cached between runs, like a developer's.
+    environment = {**os.environ, "PRE_COMMIT_HOME": str(ROOT / ".cache" / "pre-commit")}
+
+    run(TOOLS / "pre-commit", "run", "--all-files", cwd=checkout, env=environment)
 
 
 def test_hadolint_is_clean(case) -> None:
