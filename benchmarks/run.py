@@ -31,7 +31,14 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-from tests.dockercli import HARDENED, INSTALLERS, Container, Docker, Installer
+from tests.dockercli import (
+    ADDED_REQUIREMENT,
+    HARDENED,
+    INSTALLERS,
+    Container,
+    Docker,
+    Installer,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "python:3.13-slim"
@@ -67,10 +74,6 @@ HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"%d" % l
 async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     await send({"type": "http.response.body", "body": BODY})
-"""
-ADDED_REQUIREMENT = """six==1.17.0 \\
-    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
-    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
 """
 
 
@@ -195,12 +198,11 @@ def requests_per_second(host: str, seconds: float, connections: int = 32) -> flo
     return asyncio.run(_load(host, int(PORT), seconds, connections)) / seconds
 
 
-def throughput(docker: Docker, image: str, seconds: float, *run: str) -> float:
+def throughput(docker: Docker, seconds: float, *run: str) -> float:
     """/health requests per second, sent to the container's own bridge address.
 
-    ``run`` holds extra `docker run` options, then the image, then its arguments.
+    ``run`` is what follows `docker run -d`: options, the image, its arguments.
     """
-    run = run or (image,)
     cid = docker("run", "-d", *HARDENED, *run).strip().splitlines()[-1]
     try:
         template = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
@@ -242,9 +244,9 @@ def main() -> int:
                     "start to first 200, --cpus=0.5 (s)",
                     first_200(docker, variant.tag, "--cpus=0.5"),
                 )
-                served = throughput(docker, variant.tag, load_seconds)
+                served = throughput(docker, load_seconds, variant.tag)
                 raw = throughput(
-                    docker, variant.tag, load_seconds,
+                    docker, load_seconds,
                     "-v", f"{ceiling}:/bench:ro", "--entrypoint", "python", variant.tag,
                     "-m", "uvicorn", "--app-dir", "/bench", "ceiling:app", "--lifespan", "off",
                     "--host", "0.0.0.0", "--port", PORT,

@@ -163,6 +163,14 @@ INSTALLERS = {
 }
 
 
+# A requirement the default service does not have yet, pinned and hashed: what
+# the rebuild-after-adding-a-requirement checks append to requirements.txt.
+ADDED_REQUIREMENT = """six==1.17.0 \\
+    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
+    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
+"""
+
+
 def step_numbers(log: str, command: str) -> list[str]:
     """BuildKit's step numbers for the RUN steps whose command contains ``command``."""
     return re.findall(rf"^#(\d+) \[[^\]]+\] RUN .*{re.escape(command)}", log, re.MULTILINE)

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.dockercli import HARDENED, INSTALLERS, Container, Docker, step_numbers
+from tests.dockercli import (
+    ADDED_REQUIREMENT,
+    HARDENED,
+    INSTALLERS,
+    Container,
+    Docker,
+    step_numbers,
+)
 from tests.helpers import Bake, case_id, context_of
 
 pytestmark = pytest.mark.docker
@@ -41,11 +48,6 @@ VARIANTS = [
     {"package_manager": "uv", "python_version": "3.11", "port": "9000", "app_gid": "3000"},
 ]
 
-# A requirement the service does not have yet, pinned and hashed.
-ADDED_REQUIREMENT = """six==1.17.0 \\
-    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
-    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
-"""
 # A route that keeps a request in flight, appended to app/main.py for the stop test.
 SLOW_ROUTE = """
 
