@@ -85,8 +85,8 @@ def consistency_errors(project: Path, context: Mapping[str, str]) -> list[str]:
             _find(r'^requires-python = "==(\d+\.\d+)\.\*"$', _read(project, "pyproject.toml")),
             context["python_version"],
         ),
-        "Dockerfile BASE_IMAGE": (
-            _find(r"^ARG BASE_IMAGE=(\S+)$", dockerfile),
+        "Dockerfile base stage": (
+            _find(r"^FROM (\S+) AS base$", dockerfile),
             context["base_image"],
         ),
         "Dockerfile UVICORN_PORT": (

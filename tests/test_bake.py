@@ -130,7 +130,7 @@ def test_python_version_is_the_same_everywhere(case) -> None:
     assert (project / ".python-version").read_text().strip() == version
     assert pyproject["project"]["requires-python"] == f"=={version}.*"
     assert (
-        f"ARG BASE_IMAGE={extra.get('base_image', f'python:{version}-slim')}\n"
+        f"FROM {extra.get('base_image', f'python:{version}-slim')} AS base\n"
         in (project / "Dockerfile").read_text()
     )
     if context_of(extra)["ci"] == "github":

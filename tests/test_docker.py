@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -205,10 +206,15 @@ def on_official_like_base(
         "RUN find / -xdev -name __pycache__ -type d -prune -exec rm -rf {} +\n"
     )
     base = f"{image.tag}-official-like-base"
+    dockerfile = (image.context / "Dockerfile").read_text()
+    rebased = base_context / "Dockerfile.rebased"
+    text, count = re.subn(r"^FROM \S+ AS base$", f"FROM {base} AS base", dockerfile, flags=re.M)
+    assert count == 1, f"no 'FROM ... AS base' line to replace:\n{dockerfile}"
+    rebased.write_text(text)
     tag = f"{image.tag}-on-official-like-base"
     with builder_to_ourselves():
         docker.build(base_context, base)
-        log = docker.build(image.context, tag, "--build-arg", f"BASE_IMAGE={base}")
+        log = docker.build(image.context, tag, "--file", rebased)
     yield Image(tag, log, image.context)
     docker("rmi", "-f", tag, base, check=False)
 

@@ -60,9 +60,9 @@ def test_a_consistent_bake_has_no_errors(project: Path, context: dict[str, str])
         ("pyproject.toml", '"==3.13.*"', '"==3.12.*"', "pyproject.toml requires-python"),
         (
             "Dockerfile",
-            "ARG BASE_IMAGE=python:3.13-slim",
-            "ARG BASE_IMAGE=x:1",
-            "Dockerfile BASE_IMAGE",
+            "FROM python:3.13-slim AS base",
+            "FROM x:1 AS base",
+            "Dockerfile base stage",
         ),
         ("Dockerfile", "UVICORN_PORT=8000", "UVICORN_PORT=9000", "Dockerfile UVICORN_PORT"),
         ("Dockerfile", "USER 1001:1001", "USER 0:0", "Dockerfile USER"),
