@@ -255,3 +255,7 @@ def test_project_passes_its_own_lint_and_tests(case) -> None:
     environment = venv_for(project / "requirements-dev.txt")
 
     run("make", "lint", "test", f"VENV={environment}", cwd=project)
+
+
+def test_scripts_are_executable(bake: Bake) -> None:
+    assert os.access(bake() / "scripts" / "buildkit-cache.sh", os.X_OK)

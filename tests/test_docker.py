@@ -30,7 +30,7 @@ from tests.dockercli import (
     Docker,
     step_numbers,
 )
-from tests.helpers import Bake, case_id, context_of
+from tests.helpers import Bake, case_id, context_of, run
 
 pytestmark = pytest.mark.docker
 
@@ -391,3 +391,45 @@ def test_runtime_image_holds_only_the_service(docker: Docker, image: Image) -> N
     )
 
     assert json.loads(report.strip().splitlines()[-1]) == [".venv", "app"]
+
+
+@dataclass(frozen=True)
+class MountCarried:
+    cold: Image  # built after emptying the cache mounts
+    imported: Image  # built after emptying them and importing the exported copy
+
+
+@pytest.fixture(scope="module")
+def mount_carried(
+    docker: Docker, image: Image, variant: dict[str, str], tmp_path_factory
+) -> Iterator[MountCarried]:
+    """What CI does between runs: export the download cache mount, lose BuildKit's
+    state (pruned here), import the copy, then rebuild with changed requirements.
+    """
+    saved = tmp_path_factory.mktemp("mount-cache") / "saved"
+    script = [image.context / "scripts" / "buildkit-cache.sh"]
+    # The script calls `docker` from PATH: the CLI these tests drive.
+    cli = Path(shutil.which(docker.cli) or docker.cli)
+    environment = {**os.environ, "PATH": f"{cli.parent}{os.pathsep}{os.environ['PATH']}"}
+    prune = ("builder", "prune", "--force", "--filter", "type=exec.cachemount")
+    with builder_to_ourselves():
+        run(*script, "export", saved, cwd=image.context, env=environment)
+        docker(*prune)
+        cold = rebuild(docker, image, "mount-cold", "# cold\n", "requirements.txt")
+        docker(*prune)
+        run(*script, "import", saved, cwd=image.context, env=environment)
+        imported = rebuild(docker, image, "mount-imported", "# imported\n", "requirements.txt")
+    yield MountCarried(cold, imported)
+    docker("rmi", "-f", cold.tag, imported.tag, check=False)
+
+
+def test_cache_mount_survives_export_and_import(
+    mount_carried: MountCarried, variant: dict[str, str]
+) -> None:
+    installer = INSTALLERS[variant["package_manager"]]
+    for built in (mount_carried.cold, mount_carried.imported):
+        install = step_numbers(built.log, installer.step)
+        assert install and f"#{install[0]} CACHED" not in built.log, "the install step did not run"
+
+    assert installer.downloads(mount_carried.cold.log) > 0, "pruning left the cache mount warm"
+    assert installer.downloads(mount_carried.imported.log) == 0, mount_carried.imported.log
