@@ -24,6 +24,7 @@ except ModuleNotFoundError:  # Python 3.10, which cookiecutter still supports
 OPTIONAL_PATHS = {
     ".github": ("ci", "github"),
     ".gitlab-ci.yml": ("ci", "gitlab"),
+    "renovate.json": ("ci", "gitlab"),
 }
 
 

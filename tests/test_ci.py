@@ -1,0 +1,200 @@
+"""The baked CI definitions and update bots: valid by their own tools, and safe.
+
+actionlint (with shellcheck for `run:` steps) and check-jsonschema's copies of
+the published schemas judge the files; the rest reads them as parsed YAML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import CHOICES, TOOLS, Bake, run
+
+INSTALLERS = CHOICES["package_manager"]
+# owner/repo[/path]@<40 hex digits> # v<version>
+PINNED_ACTION = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+(\.\d+)*)$")
+
+
+def github(bake: Bake, installer: str) -> Path:
+    return bake(ci="github", package_manager=installer)
+
+
+def gitlab(bake: Bake, installer: str) -> Path:
+    return bake(ci="gitlab", package_manager=installer)
+
+
+def schema_check(schema: str, *files: Path) -> None:
+    run(
+        TOOLS / "check-jsonschema",
+        "--builtin-schema",
+        f"vendor.{schema}",
+        *files,
+        cwd=files[0].parent,
+    )
+
+
+def workflow(project: Path) -> dict:
+    # PyYAML reads the key `on` as True, the YAML 1.1 boolean.
+    return yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_github_workflow_passes_actionlint(bake: Bake, installer: str) -> None:
+    project = github(bake, installer)
+    # actionlint runs shellcheck over every `run:` script when it finds it on PATH.
+    environment = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
+    run(
+        *(TOOLS / "actionlint", "-shellcheck", TOOLS / "shellcheck"),
+        project / ".github/workflows/ci.yml",
+        cwd=project,
+        env=environment,
+    )
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_github_files_match_their_schemas(bake: Bake, installer: str) -> None:
+    project = github(bake, installer)
+    schema_check("github-workflows", project / ".github/workflows/ci.yml")
+    schema_check("dependabot", project / ".github/dependabot.yml")
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_gitlab_files_match_their_schemas(bake: Bake, installer: str) -> None:
+    project = gitlab(bake, installer)
+    schema_check("gitlab-ci", project / ".gitlab-ci.yml")
+    schema_check("renovate", project / "renovate.json")
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_every_action_is_pinned_to_a_commit_with_its_version(bake: Bake, installer: str) -> None:
+    text = (github(bake, installer) / ".github/workflows/ci.yml").read_text()
+    uses_lines = [line for line in text.splitlines() if "uses:" in line]
+    commits: dict[str, set[str]] = {}
+    for line in uses_lines:
+        match = PINNED_ACTION.match(line)
+        assert match, f"not pinned to a commit with its version: {line.strip()}"
+        commits.setdefault(match[1], set()).add(match[2])
+
+    assert uses_lines
+    assert all(len(shas) == 1 for shas in commits.values()), commits
+
+
+def test_the_image_is_built_with_buildkit_and_a_layer_cache(bake: Bake) -> None:
+    jobs = workflow(github(bake, "pip"))["jobs"]
+    steps = jobs["build-image"]["steps"]
+    actions = [step["uses"].split("@")[0] for step in steps if "uses" in step]
+    build = next(step["with"] for step in steps if "build-push-action" in step.get("uses", ""))
+
+    assert actions.index("docker/setup-buildx-action") < actions.index("docker/build-push-action")
+    assert build["cache-from"] == "type=gha"
+    assert build["cache-to"] == "type=gha,mode=max"
+    assert jobs["build-image"]["needs"] == "test"
+
+
+def test_only_the_default_branch_pushes_with_attestations(bake: Bake) -> None:
+    job = workflow(github(bake, "pip"))["jobs"]["build-image"]
+    steps = job["steps"]
+    build = next(step["with"] for step in steps if "build-push-action" in step.get("uses", ""))
+    login = next(step for step in steps if "login-action" in step.get("uses", ""))
+    push = "env.PUSH == 'true'"
+
+    assert job["env"]["PUSH"] == (
+        "${{ github.event_name == 'push' && "
+        "github.ref_name == github.event.repository.default_branch }}"
+    )
+    assert login["if"] == push
+    assert build["push"] == f"${{{{ {push} }}}}"
+    assert build["sbom"] == f"${{{{ {push} }}}}"
+    assert build["provenance"] == f"${{{{ {push} && 'mode=max' || 'false' }}}}"
+    # Only this job may write packages; the workflow's default token reads.
+    assert workflow(github(bake, "pip"))["permissions"] == {"contents": "read"}
+    assert job["permissions"] == {"contents": "read", "packages": "write"}
+
+
+def test_the_cache_mount_is_carried_between_runs(bake: Bake) -> None:
+    steps = workflow(github(bake, "pip"))["jobs"]["build-image"]["steps"]
+    commands = [step.get("run", step.get("uses", "").split("@")[0]) for step in steps]
+    restore = commands.index("actions/cache")
+    build = commands.index("docker/build-push-action")
+
+    assert commands[restore + 1] == 'scripts/buildkit-cache.sh import "$MOUNT_CACHE"'
+    assert restore + 1 < build
+    assert commands[build + 1] == 'scripts/buildkit-cache.sh export "$MOUNT_CACHE"'
+
+
+def test_dependabot_updates_requirements_base_image_and_actions(bake: Bake) -> None:
+    config = yaml.safe_load((github(bake, "pip") / ".github/dependabot.yml").read_text())
+    ecosystems = {update["package-ecosystem"]: update["directory"] for update in config["updates"]}
+
+    assert ecosystems == {"pip": "/", "docker": "/", "github-actions": "/"}
+
+
+def test_renovate_keeps_its_default_managers(bake: Bake) -> None:
+    """config:recommended turns on every manager: pip_requirements, dockerfile, gitlabci."""
+    config = json.loads((gitlab(bake, "pip") / "renovate.json").read_text())
+
+    assert "config:recommended" in config["extends"]
+    assert "enabledManagers" not in config
+
+
+FAKE_DOCKER = """#!/bin/sh
+echo "docker $*" >> "$DOCKER_LOG"
+"""
+
+
+@pytest.mark.parametrize(
+    ("branch", "pushes"), [("main", True), ("feature", False)], ids=["default-branch", "other"]
+)
+def test_gitlab_pushes_only_from_the_default_branch(
+    bake: Bake, tmp_path: Path, branch: str, pushes: bool
+) -> None:
+    """Run the build job's script with a docker that records what it was asked."""
+    project = gitlab(bake, "pip")
+    job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["build-image"]
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_DOCKER)
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "docker.log"
+    predefined = {
+        "CI_PROJECT_DIR": str(project),
+        "CI_REGISTRY": "registry.example.com",
+        "CI_REGISTRY_IMAGE": "registry.example.com/team/my-service",
+        "CI_REGISTRY_USER": "gitlab-ci-token",
+        "CI_REGISTRY_PASSWORD": "job-token",
+        "CI_COMMIT_SHA": "0" * 40,
+        "CI_COMMIT_BRANCH": branch,
+        "CI_DEFAULT_BRANCH": "main",
+    }
+    # GitLab expands the job's variables with the predefined ones.
+    variables = {
+        key: re.sub(r"\$(\w+)", lambda name: predefined[name[1]], value)
+        for key, value in job["variables"].items()
+    }
+    environment = {
+        **os.environ,
+        **predefined,
+        **variables,
+        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+        "DOCKER_LOG": str(log),
+    }
+    script = "set -e\n" + "\n".join(job["before_script"] + job["script"])
+
+    subprocess.run(["sh", "-c", script], cwd=project, env=environment, check=True)
+    builds = [line for line in log.read_text().splitlines() if "buildx build" in line]
+    image_build = next(line for line in builds if line.endswith(" ."))
+
+    assert ("--push" in image_build) == pushes
+    assert ("--sbom=true" in image_build) == pushes
+    assert ("--provenance=mode=max" in image_build) == pushes
+    assert "--cache-from type=registry,ref=registry.example.com/team/my-service/buildcache" in (
+        image_build
+    )
