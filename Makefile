@@ -28,6 +28,8 @@ lint: $(VENV)/installed ## Lint the template's own Python
 lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it bakes
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 		--output-file requirements-dev.txt requirements-dev.in
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--output-file requirements-checkov.txt requirements-checkov.in
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/lock.py
 
 clean: ## Remove the venv, caches and baked output

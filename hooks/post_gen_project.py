@@ -20,20 +20,23 @@ try:
 except ModuleNotFoundError:  # Python 3.10, which cookiecutter still supports
     tomllib = None
 
-# Paths that exist for one choice only: path -> (key, value that keeps it).
+# Paths that exist for some choices only: path -> (key, the values that keep it).
 OPTIONAL_PATHS = {
-    ".github": ("ci", "github"),
-    ".gitlab-ci.yml": ("ci", "gitlab"),
-    "renovate.json": ("ci", "gitlab"),
+    ".github": ("ci", ("github",)),
+    ".gitlab-ci.yml": ("ci", ("gitlab",)),
+    "renovate.json": ("ci", ("gitlab",)),
+    "deploy/kubernetes": ("kubernetes", ("manifests",)),
+    "deploy/helm": ("kubernetes", ("helm",)),
+    "deploy": ("kubernetes", ("manifests", "helm")),
 }
 
 
 def remove_unselected(project: Path, context: Mapping[str, str]) -> list[str]:
     """Delete every optional path whose choice was not made; return what went."""
     removed = []
-    for relative, (key, keep_value) in OPTIONAL_PATHS.items():
+    for relative, (key, keep_values) in OPTIONAL_PATHS.items():
         path = project / relative
-        if context[key] == keep_value or not path.exists():
+        if context[key] in keep_values or not path.exists():
             continue
         if path.is_dir():
             shutil.rmtree(path)
@@ -43,9 +46,14 @@ def remove_unselected(project: Path, context: Mapping[str, str]) -> list[str]:
     return removed
 
 
+# Helm's templates are Go templates: YAML only once Helm renders them.
+NOT_DATA = ("deploy/helm/templates",)
+
+
 def data_files(project: Path) -> Iterator[Path]:
     for path in sorted(project.rglob("*")):
-        if path.is_file() and path.suffix in (".json", ".toml", ".yaml", ".yml"):
+        data = path.is_file() and path.suffix in (".json", ".toml", ".yaml", ".yml")
+        if data and not path.relative_to(project).as_posix().startswith(NOT_DATA):
             yield path
 
 

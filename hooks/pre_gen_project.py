@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 PACKAGE_MANAGERS = ("pip", "uv")
 CI_SYSTEMS = ("github", "gitlab", "none")
+KUBERNETES = ("manifests", "helm", "none")
 PORT_RANGE = (1024, 65535)
 ID_RANGE = (1000, 65534)
 MAX_TEXT = 200
@@ -132,6 +133,7 @@ RULES: dict[str, Rule] = {
     "python_version": choice(SUPPORTED_PYTHONS),
     "package_manager": choice(PACKAGE_MANAGERS),
     "ci": choice(CI_SYSTEMS),
+    "kubernetes": choice(KUBERNETES),
     "port": integer_in(
         *PORT_RANGE, " (the service runs as a non-root user, which cannot bind ports below 1024)"
     ),

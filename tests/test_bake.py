@@ -78,6 +78,31 @@ CI_FILES = {
     "gitlab": [".gitlab-ci.yml", "renovate.json"],
     "none": [],
 }
+# The deployment files each `kubernetes` choice bakes.
+KUBERNETES_FILES = {
+    "manifests": [
+        f"deploy/kubernetes/{name}.yaml"
+        for name in (
+            "deployment",
+            "hpa",
+            "kustomization",
+            "namespace",
+            "networkpolicy",
+            "pdb",
+            "service",
+        )
+    ],
+    "helm": [
+        "deploy/helm/Chart.yaml",
+        "deploy/helm/values.yaml",
+        "deploy/helm/templates/_helpers.tpl",
+        *(
+            f"deploy/helm/templates/{name}.yaml"
+            for name in ("deployment", "hpa", "networkpolicy", "pdb", "service")
+        ),
+    ],
+    "none": [],
+}
 
 
 @pytest.fixture(params=COMBINATIONS, ids=COMBINATION_IDS, scope="module")
@@ -87,10 +112,14 @@ def case(request, bake: Bake) -> tuple[dict[str, str], Path]:
 
 def test_project_has_its_files(case) -> None:
     extra, project = case
-    ci = context_of(extra)["ci"]
+    context = context_of(extra)
     files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
 
-    assert files == {*ALWAYS, *CI_FILES[ci]}
+    assert files == {
+        *ALWAYS,
+        *CI_FILES[context["ci"]],
+        *KUBERNETES_FILES[context["kubernetes"]],
+    }
 
 
 def test_no_template_syntax_is_left(case) -> None:

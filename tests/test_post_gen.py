@@ -31,19 +31,35 @@ def context() -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("ci", "removed"),
+    ("choices", "removed"),
     [
-        ("github", [".gitlab-ci.yml"]),
-        ("gitlab", [".github"]),
-        ("none", [".github", ".gitlab-ci.yml"]),
+        (
+            {"ci": "github", "kubernetes": "manifests"},
+            [".gitlab-ci.yml", "renovate.json", "deploy/helm"],
+        ),
+        ({"ci": "gitlab", "kubernetes": "helm"}, [".github", "deploy/kubernetes"]),
+        (
+            {"ci": "none", "kubernetes": "none"},
+            [
+                ".github",
+                ".gitlab-ci.yml",
+                "renovate.json",
+                "deploy/kubernetes",
+                "deploy/helm",
+                "deploy",
+            ],
+        ),
     ],
 )
-def test_removes_what_the_ci_choice_excludes(tmp_path: Path, ci: str, removed: list[str]) -> None:
-    (tmp_path / ".github" / "workflows").mkdir(parents=True)
-    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
-    (tmp_path / ".gitlab-ci.yml").write_text("test: {}\n")
+def test_removes_what_the_choices_exclude(
+    tmp_path: Path, choices: dict[str, str], removed: list[str]
+) -> None:
+    for directory in (".github/workflows", "deploy/kubernetes", "deploy/helm"):
+        (tmp_path / directory).mkdir(parents=True)
+    for file in (".github/workflows/ci.yml", ".gitlab-ci.yml", "renovate.json"):
+        (tmp_path / file).write_text("{}\n")
 
-    assert post.remove_unselected(tmp_path, {"ci": ci}) == removed
+    assert post.remove_unselected(tmp_path, choices) == removed
     for path in removed:
         assert not (tmp_path / path).exists()
 

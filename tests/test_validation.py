@@ -19,6 +19,7 @@ VALID = {
     "python_version": list(pre.SUPPORTED_PYTHONS),
     "package_manager": list(pre.PACKAGE_MANAGERS),
     "ci": list(pre.CI_SYSTEMS),
+    "kubernetes": list(pre.KUBERNETES),
     "port": ["1024", "8000", "65535"],
     "app_uid": ["1000", "1001", "65534"],
     "app_gid": ["1000", "65534"],
@@ -61,6 +62,7 @@ INVALID = {
     "python_version": [("3.10", "'3.11', '3.12', '3.13', '3.14'"), ("3", "one of")],
     "package_manager": [("poetry", "'pip', 'uv'")],
     "ci": [("jenkins", "'github', 'gitlab', 'none'")],
+    "kubernetes": [("kustomize", "'manifests', 'helm', 'none'")],
     "port": [
         ("80", "non-root user, which cannot bind ports below 1024"),
         ("1023", "1024 to 65535"),

@@ -1,0 +1,288 @@
+"""The baked Kubernetes deployment: valid, safe, and true to the image.
+
+`kubernetes=manifests` bakes deploy/kubernetes/, `kubernetes=helm` a chart in
+deploy/helm/, rendered here by Helm itself (helm-python-sdk). Every object is
+validated strictly against Kubernetes' schemas (kubernetes-validate), every pod
+meets the "restricted" Pod Security Standard, and checkov's Kubernetes and
+Dockerfile checks pass, each skipped check carrying its reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import helm_python as helm
+import pytest
+import yaml
+
+from tests import pod_security
+from tests.helpers import ROOT, TOOLS, Bake, case_id, context_of, run, venv_for
+
+# Each way of deploying, with default and with changed image facts.
+VARIANTS = [
+    {"kubernetes": "manifests"},
+    {"kubernetes": "helm"},
+    {"kubernetes": "manifests", "app_uid": "20000", "app_gid": "20001", "port": "9000"},
+    {"kubernetes": "helm", "app_uid": "20000", "app_gid": "20001", "port": "9000"},
+]
+KINDS = {
+    "Deployment",
+    "Service",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+}
+
+
+@dataclass
+class Deployment:
+    """The objects a variant deploys, as files and as parsed YAML."""
+
+    project: Path
+    context: dict[str, str]
+    files: list[Path]
+
+    @property
+    def objects(self) -> dict[str, dict]:
+        documents = (yaml.safe_load(path.read_text()) for path in self.files)
+        return {document["kind"]: document for document in documents if document}
+
+    @property
+    def pod(self) -> dict:
+        return self.objects["Deployment"]["spec"]["template"]["spec"]
+
+    @property
+    def container(self) -> dict:
+        (container,) = self.pod["containers"]
+        return container
+
+
+def render_chart(chart: Path, output: Path, values: dict | None = None) -> list[Path]:
+    """`helm template` into one file per template; the release is named after the chart."""
+    with helm.Chart.load(str(chart)) as loaded:
+        rendered = loaded.render(values or {}, name=loaded.name, namespace=loaded.name)
+    files = []
+    for name, text in sorted(rendered.items()):
+        if text.strip():
+            path = output / Path(name).name
+            path.write_text(text)
+            files.append(path)
+    return files
+
+
+def manifests(project: Path) -> list[Path]:
+    directory = project / "deploy" / "kubernetes"
+    return sorted(path for path in directory.glob("*.yaml") if path.name != "kustomization.yaml")
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=case_id)
+def deployment(request, bake: Bake, tmp_path_factory) -> Deployment:
+    project = bake(**request.param)
+    context = context_of(request.param)
+    if request.param["kubernetes"] == "helm":
+        files = render_chart(project / "deploy" / "helm", tmp_path_factory.mktemp("rendered"))
+    else:
+        files = manifests(project)
+    return Deployment(project, context, files)
+
+
+def validate(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TOOLS / "kubernetes-validate", "--strict", "--quiet", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_every_object_validates_strictly(deployment: Deployment) -> None:
+    result = validate(*deployment.files)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(deployment.objects) >= KINDS
+
+
+def test_strict_validation_refuses_an_unknown_field(deployment: Deployment, tmp_path) -> None:
+    broken = copy.deepcopy(deployment.objects["Deployment"])
+    broken["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken))
+
+    result = validate(tmp_path / "broken.yaml")
+
+    assert result.returncode != 0
+    assert "livenessProbes" in result.stdout + result.stderr
+
+
+def test_pods_meet_the_restricted_pod_security_standard(deployment: Deployment) -> None:
+    assert pod_security.violations(deployment.pod) == []
+
+
+# Breaking one control of the standard at a time: the checker must notice each.
+BREAKS = {
+    "hostNetwork": lambda pod: pod.update(hostNetwork=True),
+    "privileged": lambda pod: pod["containers"][0]["securityContext"].update(privileged=True),
+    "hostPath": lambda pod: pod["volumes"].append({"name": "h", "hostPath": {"path": "/"}}),
+    "hostPort": lambda pod: pod["containers"][0]["ports"][0].update(hostPort=80),
+    "allowPrivilegeEscalation": lambda pod: pod["containers"][0]["securityContext"].pop(
+        "allowPrivilegeEscalation"
+    ),
+    "runAsNonRoot": lambda pod: pod["securityContext"].pop("runAsNonRoot"),
+    "runAsUser": lambda pod: pod["securityContext"].update(runAsUser=0),
+    "seccompProfile": lambda pod: pod["securityContext"].pop("seccompProfile"),
+    "capabilities must drop ALL": lambda pod: pod["containers"][0]["securityContext"].pop(
+        "capabilities"
+    ),
+    "only NET_BIND_SERVICE": lambda pod: pod["containers"][0]["securityContext"][
+        "capabilities"
+    ].update(add=["NET_ADMIN"]),
+    "sysctl": lambda pod: pod["securityContext"].update(
+        sysctls=[{"name": "kernel.msgmax", "value": "1"}]
+    ),
+}
+
+
+@pytest.mark.parametrize("control", BREAKS)
+def test_the_pod_security_check_notices_each_broken_control(bake: Bake, control: str) -> None:
+    pod = Deployment(bake(), {}, manifests(bake())).pod
+    BREAKS[control](pod)
+
+    assert any(control in violation for violation in pod_security.violations(pod))
+
+
+def test_the_pod_runs_as_the_image_user_and_port(deployment: Deployment) -> None:
+    context, pod, container = deployment.context, deployment.pod, deployment.container
+    dockerfile = (deployment.project / "Dockerfile").read_text()
+
+    assert pod["securityContext"]["runAsUser"] == int(context["app_uid"])
+    assert pod["securityContext"]["runAsGroup"] == int(context["app_gid"])
+    assert f"USER {context['app_uid']}:{context['app_gid']}\n" in dockerfile
+    assert container["ports"] == [{"name": "http", "containerPort": int(context["port"])}]
+    assert f"UVICORN_PORT={context['port']} " in dockerfile
+
+
+def test_probes_ask_the_apps_health_endpoints(deployment: Deployment) -> None:
+    container = deployment.container
+    routes = (deployment.project / "app" / "health.py").read_text()
+
+    for probe, path in [("livenessProbe", "/health"), ("readinessProbe", "/ready")]:
+        assert container[probe]["httpGet"] == {"path": path, "port": "http"}
+        assert f'@router.get("{path}")' in routes
+    assert container["startupProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_the_grace_period_outlasts_uvicorns_graceful_shutdown(deployment: Deployment) -> None:
+    dockerfile = (deployment.project / "Dockerfile").read_text()
+    graceful = int(re.search(r"UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=(\d+)", dockerfile)[1])
+    pre_stop = deployment.container["lifecycle"]["preStop"]["sleep"]["seconds"]
+
+    assert deployment.pod["terminationGracePeriodSeconds"] > pre_stop + graceful
+
+
+def test_the_root_filesystem_is_read_only_with_a_writable_tmp(deployment: Deployment) -> None:
+    container, pod = deployment.container, deployment.pod
+
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    (mount,) = container["volumeMounts"]
+    assert mount["mountPath"] == "/tmp"
+    assert {"name": mount["name"], "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
+
+
+def test_resources_are_requested_and_limited(deployment: Deployment) -> None:
+    resources = deployment.container["resources"]
+
+    assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+
+
+def test_every_object_finds_the_pods(deployment: Deployment) -> None:
+    objects = deployment.objects
+    labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    name = objects["Deployment"]["metadata"]["name"]
+
+    assert objects["Deployment"]["spec"]["selector"]["matchLabels"] == labels
+    assert objects["Service"]["spec"]["selector"] == labels
+    assert objects["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    assert objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == labels
+    assert objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"] == labels
+    assert objects["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": name,
+    }
+    assert objects["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
+
+
+def test_checkov_passes_or_says_why_it_skips(deployment: Deployment, tmp_path) -> None:
+    checkov = venv_for(ROOT / "requirements-checkov.txt") / "bin" / "checkov"
+    for path in [*deployment.files, deployment.project / "Dockerfile"]:
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+
+    result = run(
+        checkov, "--skip-download", "--output", "json",
+        "--framework", "kubernetes", "dockerfile", "--directory", tmp_path,
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    reports = json.loads(result.stdout)
+    assert {report["check_type"] for report in reports} == {"kubernetes", "dockerfile"}
+    for report in reports:
+        assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
+        assert report["summary"]["passed"] > 0
+        for skipped in report["results"]["skipped_checks"]:
+            assert skipped["check_result"]["suppress_comment"].strip(), skipped["check_id"]
+
+
+def test_the_namespace_enforces_the_restricted_standard(bake: Bake) -> None:
+    namespace = yaml.safe_load((bake() / "deploy/kubernetes/namespace.yaml").read_text())
+
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_the_kustomization_applies_every_manifest(bake: Bake) -> None:
+    directory = bake() / "deploy" / "kubernetes"
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+
+    assert sorted(kustomization["resources"]) == sorted(path.name for path in manifests(bake()))
+    assert kustomization["resources"][0] == "namespace.yaml"
+
+
+@pytest.mark.parametrize("extra", [{}, {"app_uid": "20000", "port": "9000"}], ids=case_id)
+def test_the_chart_renders_what_the_manifests_say(bake: Bake, extra: dict, tmp_path) -> None:
+    chart = bake(kubernetes="helm", **extra) / "deploy" / "helm"
+    plain = Deployment(bake(kubernetes="manifests", **extra), {}, [])
+    plain.files = [path for path in manifests(plain.project) if path.name != "namespace.yaml"]
+
+    rendered = Deployment(chart, {}, render_chart(chart, tmp_path))
+
+    assert rendered.objects == plain.objects
+
+
+def test_the_chart_lints_clean(bake: Bake) -> None:
+    report = helm.lint(str(bake(kubernetes="helm") / "deploy" / "helm"))
+
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] > 1] == [], report["messages"]
+
+
+def test_the_chart_pins_the_image_by_digest_when_given(bake: Bake, tmp_path) -> None:
+    chart = bake(kubernetes="helm") / "deploy" / "helm"
+    digest = "sha256:" + "a" * 64
+    values = {"image": {"repository": "registry.example.com/my-service", "digest": digest}}
+
+    rendered = Deployment(chart, {}, render_chart(chart, tmp_path, values))
+
+    assert rendered.container["image"] == f"registry.example.com/my-service@{digest}"
+
+
+def test_the_chart_can_turn_the_autoscaler_off(bake: Bake, tmp_path) -> None:
+    chart = bake(kubernetes="helm") / "deploy" / "helm"
+
+    rendered = Deployment(
+        chart, {}, render_chart(chart, tmp_path, {"autoscaling": {"enabled": False}})
+    )
+
+    assert "HorizontalPodAutoscaler" not in rendered.objects

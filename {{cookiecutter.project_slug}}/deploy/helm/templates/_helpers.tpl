@@ -1,0 +1,15 @@
+{% raw -%}
+{{/* Labels on every object, and the selector that finds the pods. */}}
+{{- define "service.labels" -}}
+app.kubernetes.io/name: {{ .Release.Name }}
+{{- end }}
+
+{{/* The image by digest when one is given, else by tag. */}}
+{{- define "service.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end -}}
+{{- end }}
+{%- endraw %}
