@@ -32,10 +32,12 @@ _PATH_COMPONENT = rf"{_ALNUM}(?:(?:[._]|__|-+){_ALNUM})*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # ASCII, as Docker's grammar means
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@{_DIGEST})?")
-UV_VERSION = re.compile(r"\d+\.\d+\.\d+")
+UV_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
+# Written as JSON writes a whole number: ASCII digits, no sign, spaces or leading zeros.
+WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
 PYTHON_TAG = re.compile(r"(\d+\.\d+)(?:\.\d+)?(?:$|[-.])")
 
 Rule = Callable[[str], "str | None"]
@@ -90,8 +92,7 @@ def choice(allowed: tuple[str, ...]) -> Rule:
 
 def integer_in(low: int, high: int, why: str = "") -> Rule:
     def check(value: str) -> str | None:
-        text = str(value).strip()
-        if text.isascii() and text.isdigit() and low <= int(text) <= high:
+        if WHOLE_NUMBER.fullmatch(value) and low <= int(value) <= high:
             return None
         return f"must be a whole number from {low} to {high}{why}"
 

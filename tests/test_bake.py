@@ -61,6 +61,7 @@ ALWAYS = [
     "app/log.py",
     "app/main.py",
     "app/settings.py",
+    "catalog-info.yaml",
     "compose.yaml",
     "pyproject.toml",
     "requirements-dev.in",
