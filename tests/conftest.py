@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.dockercli import Docker
 from tests.helpers import ROOT, Bake, case_id
 
 # CI tries the same examples every run, so a submission fails only for what it
@@ -45,3 +46,14 @@ def bake(cookies_session) -> Bake:
         return baked[key]
 
     return _bake
+
+
+@pytest.fixture(scope="session")
+def docker() -> Docker:
+    docker = Docker.from_environment()
+    problem = docker.unreachable()
+    if problem and os.environ.get("REQUIRE_DOCKER") == "1":
+        pytest.fail(f"REQUIRE_DOCKER=1 but {problem}")
+    if problem:
+        pytest.skip(problem)
+    return docker

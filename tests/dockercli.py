@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -10,6 +11,8 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,3 +177,20 @@ ADDED_REQUIREMENT = """six==1.17.0 \\
 def step_numbers(log: str, command: str) -> list[str]:
     """BuildKit's step numbers for the RUN steps whose command contains ``command``."""
     return re.findall(rf"^#(\d+) \[[^\]]+\] RUN .*{re.escape(command)}", log, re.MULTILINE)
+
+
+BUILDER_LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "template-tests-docker-builder.lock"
+
+
+@contextmanager
+def builder_to_ourselves() -> Iterator[None]:
+    """Run a sequence of builds while no other xdist worker builds.
+
+    Another worker's --no-cache build, running at the same time, can empty the
+    cache mount and make BuildKit run steps of ours that it would have reused.
+    Builds are CPU- and network-bound on a small machine anyway; the container
+    tests, outside this lock, still run in parallel.
+    """
+    with BUILDER_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -7,7 +7,6 @@ All tests of a variant run on one xdist worker, so the variants build in paralle
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -16,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from tests.dockercli import (
     INSTALLERS,
     Container,
     Docker,
+    builder_to_ourselves,
     step_numbers,
 )
 from tests.helpers import Bake, case_id, context_of, run
@@ -35,7 +34,6 @@ from tests.helpers import Bake, case_id, context_of, run
 pytestmark = pytest.mark.docker
 
 RUN_ID = uuid.uuid4()
-BUILDER_LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "template-tests-docker-builder.lock"
 
 # Offline builders cannot fetch a Dockerfile frontend image, so these bakes omit
 # the `# syntax=` line (test_bake checks that the default bakes it).
@@ -68,17 +66,6 @@ class Image:
     context: Path
 
 
-@pytest.fixture(scope="session")
-def docker() -> Docker:
-    docker = Docker.from_environment()
-    problem = docker.unreachable()
-    if problem and os.environ.get("REQUIRE_DOCKER") == "1":
-        pytest.fail(f"REQUIRE_DOCKER=1 but {problem}")
-    if problem:
-        pytest.skip(problem)
-    return docker
-
-
 @pytest.fixture(
     scope="module",
     params=VARIANTS,
@@ -98,20 +85,6 @@ def checkout(bake: Bake, variant: dict[str, str], destination: Path) -> Path:
     (project / ".venv" / "bin").mkdir(parents=True)
     (project / "app" / "__pycache__").mkdir()
     return project
-
-
-@contextmanager
-def builder_to_ourselves() -> Iterator[None]:
-    """Run a sequence of builds while no other xdist worker builds.
-
-    Another worker's --no-cache build, running at the same time, can empty the
-    cache mount and make BuildKit run steps of ours that it would have reused.
-    Builds are CPU- and network-bound on a small machine anyway; the container
-    tests, outside this lock, still run in parallel.
-    """
-    with BUILDER_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 @dataclass(frozen=True)
