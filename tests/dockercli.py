@@ -20,6 +20,11 @@ from pathlib import Path
 HARDENED = ("--read-only", "--tmpfs", "/tmp", "--cap-drop=ALL", "--security-opt=no-new-privileges")
 
 
+# Offline builders cannot fetch a Dockerfile frontend image, so these bakes omit
+# the `# syntax=` line (test_bake checks that the default bakes it).
+NO_FRONTEND = {"dockerfile_frontend": ""}
+
+
 @dataclass(frozen=True)
 class Docker:
     cli: str

@@ -6,6 +6,7 @@ import ast
 import fcntl
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -25,6 +26,8 @@ CHOICES = {key: value for key, value in TEMPLATE_CONTEXT.items() if isinstance(v
 VENV_CACHE = ROOT / ".cache" / "venvs"
 # Command-line tools from requirements-dev.txt, installed beside this interpreter.
 TOOLS = Path(sys.executable).parent
+# pre-commit's hook environments, cached between runs like a developer's.
+PRE_COMMIT_HOME = ROOT / ".cache" / "pre-commit"
 
 Bake = Callable[..., Path]
 
@@ -73,6 +76,14 @@ def venv_for(lock: Path) -> Path:
             )
             (path / "complete").touch()
     return path
+
+
+def environment_with(*, path_first: Path | None = None, **variables: str) -> dict[str, str]:
+    """This process's environment with ``variables`` set and ``path_first`` leading PATH."""
+    environment = {**os.environ, **variables}
+    if path_first is not None:
+        environment["PATH"] = f"{path_first}{os.pathsep}{environment['PATH']}"
+    return environment
 
 
 def run(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProcess[str]:

@@ -14,13 +14,14 @@ import yaml
 
 from tests.helpers import (
     CHOICES,
-    ROOT,
+    PRE_COMMIT_HOME,
     TOOLS,
     Bake,
     assert_every_file_parses,
     assert_free_text_verbatim,
     case_id,
     context_of,
+    environment_with,
     run,
     text_files,
     venv_for,
@@ -231,8 +232,7 @@ def test_pre_commit_passes_on_a_fresh_bake(bake: Bake, tmp_path: Path) -> None:
     checkout = Path(shutil.copytree(bake(), tmp_path / "checkout"))
     run("git", "init", "--quiet", cwd=checkout)
     run("git", "add", "--all", cwd=checkout)
-    # Hook environments are cached between runs, like a developer's.
-    environment = {**os.environ, "PRE_COMMIT_HOME": str(ROOT / ".cache" / "pre-commit")}
+    environment = environment_with(PRE_COMMIT_HOME=str(PRE_COMMIT_HOME))
 
     run(TOOLS / "pre-commit", "run", "--all-files", cwd=checkout, env=environment)
 
@@ -279,7 +279,7 @@ def test_make_install_sets_up_a_venv_that_passes_the_tests(
     """A newcomer's first commands, `make install` then `make test`, as the README gives them."""
     project = bake(package_manager=manager)
     venv = tmp_path / "venv"
-    environment = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
+    environment = environment_with(path_first=TOOLS)
 
     run("make", "install", f"PYTHON={sys.executable}", f"VENV={venv}", cwd=project, env=environment)
     run("make", "test", f"VENV={venv}", cwd=project)

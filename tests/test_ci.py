@@ -7,7 +7,6 @@ the published schemas judge the files; the rest reads them as parsed YAML.
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import CHOICES, TOOLS, Bake, run
+from tests.helpers import CHOICES, TOOLS, Bake, environment_with, run
 
 INSTALLERS = CHOICES["package_manager"]
 # owner/repo[/path]@<40 hex digits> # v<version>
@@ -41,6 +40,11 @@ def schema_check(schema: str, *files: Path) -> None:
     )
 
 
+def step_using(steps: list[dict], action: str) -> dict:
+    """The workflow step that uses ``action`` (owner/name, any version)."""
+    return next(step for step in steps if step.get("uses", "").startswith(f"{action}@"))
+
+
 def workflow(project: Path) -> dict:
     # PyYAML reads the key `on` as True, the YAML 1.1 boolean.
     return yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
@@ -50,7 +54,7 @@ def workflow(project: Path) -> dict:
 def test_github_workflow_passes_actionlint(bake: Bake, installer: str) -> None:
     project = github(bake, installer)
     # actionlint runs shellcheck over every `run:` script when it finds it on PATH.
-    environment = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
+    environment = environment_with(path_first=TOOLS)
     run(
         *(TOOLS / "actionlint", "-shellcheck", TOOLS / "shellcheck"),
         project / ".github/workflows/ci.yml",
@@ -91,7 +95,7 @@ def test_the_image_is_built_with_buildkit_and_a_layer_cache(bake: Bake) -> None:
     jobs = workflow(github(bake, "pip"))["jobs"]
     steps = jobs["build-image"]["steps"]
     actions = [step["uses"].split("@")[0] for step in steps if "uses" in step]
-    build = next(step["with"] for step in steps if "build-push-action" in step.get("uses", ""))
+    build = step_using(steps, "docker/build-push-action")["with"]
 
     assert actions.index("docker/setup-buildx-action") < actions.index("docker/build-push-action")
     assert build["cache-from"] == "type=gha"
@@ -102,8 +106,8 @@ def test_the_image_is_built_with_buildkit_and_a_layer_cache(bake: Bake) -> None:
 def test_only_the_default_branch_pushes_with_attestations(bake: Bake) -> None:
     job = workflow(github(bake, "pip"))["jobs"]["build-image"]
     steps = job["steps"]
-    build = next(step["with"] for step in steps if "build-push-action" in step.get("uses", ""))
-    login = next(step for step in steps if "login-action" in step.get("uses", ""))
+    build = step_using(steps, "docker/build-push-action")["with"]
+    login = step_using(steps, "docker/login-action")
     push = "env.PUSH == 'true'"
 
     assert job["env"]["PUSH"] == (
@@ -179,13 +183,9 @@ def test_gitlab_pushes_only_from_the_default_branch(
         key: re.sub(r"\$(\w+)", lambda name: predefined[name[1]], value)
         for key, value in job["variables"].items()
     }
-    environment = {
-        **os.environ,
-        **predefined,
-        **variables,
-        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
-        "DOCKER_LOG": str(log),
-    }
+    environment = environment_with(
+        path_first=fake.parent, **predefined, **variables, DOCKER_LOG=str(log)
+    )
     script = "set -e\n" + "\n".join(job["before_script"] + job["script"])
 
     subprocess.run(["sh", "-c", script], cwd=project, env=environment, check=True)

@@ -8,7 +8,6 @@ runs `cruft check`, `cruft diff` and `cruft update` as the baked README says.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, TOOLS, run
+from tests.helpers import PRE_COMMIT_HOME, ROOT, TOOLS, environment_with, run
 
 SLUG_DIR = "{{cookiecutter.project_slug}}"
 GIT = ("git", "-c", "user.name=Test", "-c", "user.email=test@example.com")
@@ -162,7 +161,7 @@ def test_conflicting_changes_are_reported_and_both_sides_kept(service: Service) 
 
 def test_pre_commit_hook_reports_a_service_behind_its_template(service: Service) -> None:
     """The baked pre-commit config's cruft hook fails until `cruft update` has run."""
-    environment = {**os.environ, "PRE_COMMIT_HOME": str(ROOT / ".cache" / "pre-commit")}
+    environment = environment_with(PRE_COMMIT_HOME=str(PRE_COMMIT_HOME))
     hook = (TOOLS / "pre-commit", "run", "cruft", "--all-files")
 
     run(*hook, cwd=service.path, env=environment)

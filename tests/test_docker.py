@@ -24,20 +24,18 @@ from tests.dockercli import (
     ADDED_REQUIREMENT,
     HARDENED,
     INSTALLERS,
+    NO_FRONTEND,
     Container,
     Docker,
     builder_to_ourselves,
     step_numbers,
 )
-from tests.helpers import Bake, case_id, context_of, run
+from tests.helpers import Bake, case_id, context_of, environment_with, run
 
 pytestmark = pytest.mark.docker
 
 RUN_ID = uuid.uuid4()
 
-# Offline builders cannot fetch a Dockerfile frontend image, so these bakes omit
-# the `# syntax=` line (test_bake checks that the default bakes it).
-NO_FRONTEND = {"dockerfile_frontend": ""}
 # The defaults for each installer, and each installer on the other Python with the
 # port and user changed.
 VARIANTS = [
@@ -383,7 +381,7 @@ def mount_carried(
     script = [image.context / "scripts" / "buildkit-cache.sh"]
     # The script calls `docker` from PATH: the CLI these tests drive.
     cli = Path(shutil.which(docker.cli) or docker.cli)
-    environment = {**os.environ, "PATH": f"{cli.parent}{os.pathsep}{os.environ['PATH']}"}
+    environment = environment_with(path_first=cli.parent)
     prune = ("builder", "prune", "--force", "--filter", "type=exec.cachemount")
     with builder_to_ourselves():
         run(*script, "export", saved, cwd=image.context, env=environment)

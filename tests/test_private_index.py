@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from passlib.apache import HtpasswdFile
 
-from tests.dockercli import Docker, builder_to_ourselves
+from tests.dockercli import NO_FRONTEND, Docker, builder_to_ourselves
 from tests.helpers import CHOICES, TOOLS, Bake
 
 pytestmark = pytest.mark.docker
@@ -128,7 +128,7 @@ def built(
     index: Index,
     tmp_path_factory,
 ) -> Iterator[tuple[Build, Path]]:
-    project = bake(package_manager=request.param, dockerfile_frontend="")
+    project = bake(package_manager=request.param, **NO_FRONTEND)
     context = Path(shutil.copytree(project, tmp_path_factory.mktemp("ctx") / "service"))
     with (context / "requirements.txt").open("a") as requirements:
         requirements.write(f"{PACKAGE}=={VERSION} \\\n    --hash=sha256:{index.wheel_hash}\n")
