@@ -15,10 +15,17 @@ $(VENV)/installed: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
+# Backstage's scaffolder, which tests/test_backstage.py runs template.yaml with;
+# from the lock, like the Python tools.
+BACKSTAGE := tests/backstage
+$(BACKSTAGE)/node_modules/installed: $(BACKSTAGE)/package-lock.json
+	npm ci --prefix $(BACKSTAGE) --no-audit --no-fund --loglevel=error
+	touch $@
+
 bake: $(VENV)/installed ## Bake a service with the defaults into out/
 	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir out
 
-test: $(VENV)/installed ## Run the whole test suite
+test: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Run the whole test suite
 	$(BIN)/pytest
 
 lint: $(VENV)/installed ## Lint the template's own Python
@@ -33,4 +40,4 @@ lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it 
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/lock.py
 
 clean: ## Remove the venv, caches and baked output
-	rm -rf $(VENV) .cache out .pytest_cache .ruff_cache
+	rm -rf $(VENV) .cache out .pytest_cache .ruff_cache $(BACKSTAGE)/node_modules

@@ -31,8 +31,15 @@ OPTIONAL_PATHS = {
 }
 
 
+# The template's own code, which the project template carries for Backstage's
+# action (see _template/extensions.py); never part of a service.
+TEMPLATE_ONLY = "_template"
+
+
 def remove_unselected(project: Path, context: Mapping[str, str]) -> list[str]:
-    """Delete every optional path whose choice was not made; return what went."""
+    """Delete the template's own code and every optional path whose choice was not
+    made; return the optional paths that went."""
+    shutil.rmtree(project / TEMPLATE_ONLY, ignore_errors=True)
     removed = []
     for relative, (key, keep_values) in OPTIONAL_PATHS.items():
         path = project / relative

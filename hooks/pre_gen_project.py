@@ -1,194 +1,22 @@
 """Refuse bad choices before cookiecutter writes anything.
 
-Every rule is a small function from a value to an error message (or None);
-``validate`` runs them all, so one run reports every problem. Tests import this
-module and call the functions; cookiecutter runs it as a script, after rendering
-the one Jinja expression below into the raw JSON string.
+The rules live in {{cookiecutter.project_slug}}/_template/rules.py, where the
+Backstage path can load them too; the template's ``problems`` filter applies
+them while cookiecutter renders this script, and the script prints the verdict.
 """
 
-from __future__ import annotations
-
 import json
-import re
 import sys
-import unicodedata
-from collections.abc import Callable, Mapping
 
-SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
-PACKAGE_MANAGERS = ("pip", "uv")
-CI_SYSTEMS = ("github", "gitlab", "none")
-KUBERNETES = ("manifests", "helm", "none")
-PORT_RANGE = (1024, 65535)
-ID_RANGE = (1000, 65534)
-MAX_TEXT = 200
-MAX_IMAGE_NAME = 255
-
-DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-
-# Docker image references, from the grammar of distribution/reference.
-_ALNUM = r"[a-z0-9]+"
-_PATH_COMPONENT = rf"{_ALNUM}(?:(?:[._]|__|-+){_ALNUM})*"
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
-_NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # ASCII, as Docker's grammar means
-_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@{_DIGEST})?")
-UV_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
-# Written as JSON writes a whole number: ASCII digits, no sign, spaces or leading zeros.
-WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
-PYTHON_TAG = re.compile(r"(\d+\.\d+)(?:\.\d+)?(?:$|[-.])")
-
-Rule = Callable[[str], "str | None"]
-
-
-def one_line_text(value: str, *, required: bool = True) -> str | None:
-    """Free text that lands in docs, metadata and code: one line of printable text."""
-    if required and not value.strip():
-        return "must not be empty"
-    if value != value.strip():
-        return "must not start or end with spaces"
-    if len(value) > MAX_TEXT:
-        return f"must be at most {MAX_TEXT} characters (it has {len(value)})"
-    for char in value:
-        category = unicodedata.category(char)
-        if category.startswith("C") or category in ("Zl", "Zp"):
-            return (
-                f"must be one line of printable text; it contains {char!r}"
-                " (line breaks, tabs and other control characters are not allowed)"
-            )
-    return None
-
-
-def optional_one_line_text(value: str) -> str | None:
-    return one_line_text(value, required=False)
-
-
-def project_slug(value: str) -> str | None:
-    if DNS_LABEL.fullmatch(value):
-        return None
-    return (
-        "must be a DNS-1123 label, as Kubernetes, compose and Docker image names need:"
-        " 1-63 characters of lowercase letters a-z, digits and '-',"
-        " starting and ending with a letter or digit (e.g. 'my-service')"
-    )
-
-
-def author_email(value: str) -> str | None:
-    if EMAIL.fullmatch(value) and not one_line_text(value):
-        return None
-    return "must be an email address like 'name@example.com'"
-
-
-def choice(allowed: tuple[str, ...]) -> Rule:
-    def check(value: str) -> str | None:
-        if value in allowed:
-            return None
-        return "must be one of " + ", ".join(repr(a) for a in allowed)
-
-    return check
-
-
-def integer_in(low: int, high: int, why: str = "") -> Rule:
-    def check(value: str) -> str | None:
-        if WHOLE_NUMBER.fullmatch(value) and low <= int(value) <= high:
-            return None
-        return f"must be a whole number from {low} to {high}{why}"
-
-    return check
-
-
-def image_reference(value: str) -> str | None:
-    match = IMAGE_REFERENCE.fullmatch(value)
-    if match and len(match["name"]) <= MAX_IMAGE_NAME:
-        return None
-    return (
-        "must be a Docker image reference such as 'python:3.13-slim' or"
-        " 'registry.example.com/team/python:3.13-slim@sha256:<digest>'"
-        " (lowercase repository path, optional :tag and @digest)"
-    )
-
-
-def optional_image_reference(value: str) -> str | None:
-    return image_reference(value) if value else None
-
-
-def uv_image_reference(value: str) -> str | None:
-    """uv's image, tagged with uv's version: CI and Makefile install that same uv."""
-    match = IMAGE_REFERENCE.fullmatch(value)
-    if match and UV_VERSION.fullmatch(match["tag"] or ""):
-        return image_reference(value)
-    return (
-        "must be a uv image reference tagged with uv's version, such as"
-        " 'ghcr.io/astral-sh/uv:0.13.8' (a mirror's name and an @sha256 digest may be added)"
-    )
-
-
-RULES: dict[str, Rule] = {
-    "project_name": one_line_text,
-    "project_slug": project_slug,
-    "description": optional_one_line_text,
-    "author_name": one_line_text,
-    "author_email": author_email,
-    "python_version": choice(SUPPORTED_PYTHONS),
-    "package_manager": choice(PACKAGE_MANAGERS),
-    "ci": choice(CI_SYSTEMS),
-    "kubernetes": choice(KUBERNETES),
-    "port": integer_in(
-        *PORT_RANGE, " (the service runs as a non-root user, which cannot bind ports below 1024)"
-    ),
-    "app_uid": integer_in(*ID_RANGE, " (not root, and not a system account)"),
-    "app_gid": integer_in(*ID_RANGE, " (not root, and not a system group)"),
-    "base_image": image_reference,
-    "dockerfile_frontend": optional_image_reference,
-    "uv_image": uv_image_reference,
-}
-
-
-def python_matches_base_image(context: Mapping[str, str]) -> str | None:
-    """A ``python`` image tagged with a version must carry the chosen one."""
-    match = IMAGE_REFERENCE.fullmatch(context["base_image"])
-    if not match or match["name"].rsplit("/", 1)[-1] != "python":
-        return None
-    tag = PYTHON_TAG.match(match["tag"] or "")
-    if not tag or tag[1] == context["python_version"]:
-        return None
-    return (
-        f"base_image={context['base_image']!r} is tagged for Python {tag[1]} but"
-        f" python_version={context['python_version']!r}: choose one Python version for both"
-    )
-
-
-def validate(context: Mapping[str, object]) -> list[str]:
-    """Every problem with the choices, one line each, naming key, value and what is allowed."""
-    errors = []
-    for key, rule in RULES.items():
-        value = context.get(key, "")
-        problem = rule(value) if isinstance(value, str) else "must be text"
-        if problem and key == "project_slug" and value == "":
-            problem += (
-                f"; it is derived from project_name={context.get('project_name')!r}, which has"
-                " no letters or digits to make one from: set project_slug"
-            )
-        if problem:
-            errors.append(f"{key}={value!r} {problem}.")
-    if not errors:
-        mismatch = python_matches_base_image(context)
-        if mismatch:
-            errors.append(mismatch + ".")
-    return errors
+PROBLEMS = json.loads(r"""{{ cookiecutter | problems | tojson }}""")
 
 
 def main() -> int:
-    context = json.loads(r"""{{ cookiecutter | tojson }}""")
-    errors = validate(context)
-    if not errors:
-        return 0
-    for error in errors:
-        print(f"error: {error}", file=sys.stderr)
-    print("Nothing was generated; run cookiecutter again with these fixed.", file=sys.stderr)
-    return 1
+    for problem in PROBLEMS:
+        print(f"error: {problem}", file=sys.stderr)
+    if PROBLEMS:
+        print("Nothing was generated; run cookiecutter again with these fixed.", file=sys.stderr)
+    return 1 if PROBLEMS else 0
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Each lock is universal (markers select per Python version and platform) and
 resolved for the lowest Python version the template offers, so one file serves
 every version. requirements-dev.in differs by package manager, so it is locked
-once per package manager, into templates/requirements-dev-<manager>.txt, which
-the baked requirements-dev.txt includes.
+once per package manager, into
+{{cookiecutter.project_slug}}/_template/requirements-dev-<manager>.txt, which the
+baked requirements-dev.txt includes.
 
     .venv/bin/python scripts/lock.py      # `make lock` runs this; needs uv on PATH
 """
@@ -52,7 +53,7 @@ def main() -> None:
                 shutil.copy(PROJECT / name, directory)
             rendered = template.render(cookiecutter={"package_manager": manager})
             (Path(directory) / "requirements-dev.in").write_text(rendered)
-            output = ROOT / "templates" / f"requirements-dev-{manager}.txt"
+            output = PROJECT / "_template" / f"requirements-dev-{manager}.txt"
             compile_lock(Path(directory), "requirements-dev.in", output.resolve())
 
 

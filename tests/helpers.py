@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import tomllib
 import venv
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import dockerfile
 import yaml
@@ -30,6 +32,16 @@ TOOLS = Path(sys.executable).parent
 PRE_COMMIT_HOME = ROOT / ".cache" / "pre-commit"
 
 Bake = Callable[..., Path]
+
+
+def template_module(name: str) -> ModuleType:
+    """A module of the template's own code in {{cookiecutter.project_slug}}/_template/,
+    loaded by path: that directory's name is no package name."""
+    path = ROOT / "{{cookiecutter.project_slug}}" / "_template" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_template_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def context_of(extra: dict[str, str]) -> dict[str, str]:

@@ -1,40 +1,50 @@
-"""The Backstage template refuses what the hooks refuse, and both files are valid Backstage.
+"""The portal bakes the CLI's service, runs no value as code, and refuses what the CLI refuses.
 
-Backstage's fetch:cookiecutter runs no hooks, so template.yaml's parameter schema
-must give the pre-generation hook's verdict on every value, and its fs:delete
-steps must remove what the post-generation hook removes. The schemas in
-tests/schemas/backstage/ are Backstage's own (see SOURCE.md there). Patterns are
-matched as ECMAScript regular expressions with the `u` flag, as the portal does.
+template.yaml runs through tests/backstage/scaffold.cjs: the Backstage scaffolder
+backend's own code (the task API's parameter check, the workflow runner that
+renders `${{ }}` and step `if`s, and the real fetch:cookiecutter and fs:delete
+actions), with this venv's cookiecutter first on PATH as on a scaffolder host.
+Only publish:github and catalog:register are stand-ins: publish copies the
+workspace it would push, register records what it would register. The schemas
+in tests/schemas/backstage/ are Backstage's own (see SOURCE.md there).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
-import regress
 import yaml
-from jsonschema import Draft7Validator, ValidationError, validators
+from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
-from hooks import post_gen_project as post
-from hooks import pre_gen_project as pre
-from tests.helpers import CHOICES, ROOT, Bake, case_id
+from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT, TOOLS, Bake, case_id, template_module
 from tests.test_validation import INVALID, VALID, defaults
 
+pre = template_module("rules")
 SCHEMAS = ROOT / "tests" / "schemas" / "backstage"
+SCAFFOLDER = ROOT / "tests" / "backstage"
 TEMPLATE = yaml.safe_load((ROOT / "template.yaml").read_text())
 INTEGER_KEYS = ("port", "app_uid", "app_gid")
-
-
-def ecma_pattern(validator, pattern: str, instance, schema):
-    if isinstance(instance, str) and regress.Regex(pattern, "u").find(instance) is None:
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-# Draft 7, as Backstage's schemas declare, with the portal's regular expressions.
-Validator = validators.extend(Draft7Validator, {"pattern": ecma_pattern})
+# Keys of the form that are not cookiecutter keys.
+FORM_ONLY = ("omit_syntax_line", "repoUrl")
+REPO_URL = "github.com?owner=platform&repo=service"
+TEMPLATE_CODE = (
+    "_template",
+    "hooks",
+    "tests/backstage",
+    "template.yaml",
+    "cookiecutter.json",
+    "local_extensions.py",
+    "CONTRIBUTING.md",
+    "docs",
+    "benchmarks",
+)
 
 
 def backstage_validator(schema_file: str) -> Draft7Validator:
@@ -42,10 +52,24 @@ def backstage_validator(schema_file: str) -> Draft7Validator:
         Resource.from_contents(json.loads(path.read_text())) for path in SCHEMAS.glob("*.json")
     ]
     registry = Registry().with_resources((r.id(), r) for r in resources)
-    return Validator(json.loads((SCHEMAS / schema_file).read_text()), registry=registry)
+    return Draft7Validator(json.loads((SCHEMAS / schema_file).read_text()), registry=registry)
 
 
-PARAMETERS = Validator({"allOf": TEMPLATE["spec"]["parameters"][:2]})
+def scaffold(requests: list[dict[str, Any]] | dict[str, Any], path_first: Path) -> Any:
+    """Run scaffold.cjs; ``path_first`` leads PATH, so its cookiecutter is the host's."""
+    if not (SCAFFOLDER / "node_modules").is_dir():
+        pytest.fail("Backstage's scaffolder is not installed: run `make test`, which installs it")
+    environment = {**os.environ, "PATH": f"{path_first}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["node", SCAFFOLDER / "scaffold.cjs"],
+        input=json.dumps(requests),
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def as_submitted(key: str, value: str):
@@ -55,13 +79,14 @@ def as_submitted(key: str, value: str):
     return value
 
 
-def portal_accepts(context: dict[str, str]) -> bool:
-    submitted = {key: as_submitted(key, value) for key, value in context.items()}
-    return PARAMETERS.is_valid(submitted)
-
-
-def hook_accepts(context: dict[str, str]) -> bool:
-    return pre.validate(context) == []
+def portal_verdicts(contexts: list[dict[str, str]]) -> list[list[str]]:
+    """The task API's errors for each context, from the backend's own check."""
+    submitted = [
+        {"repoUrl": REPO_URL, **{key: as_submitted(key, value) for key, value in c.items()}}
+        for c in contexts
+    ]
+    request = {"template": str(ROOT / "template.yaml"), "validate": submitted}
+    return scaffold(request, TOOLS)["errors"]
 
 
 def context_with(key: str, value: str) -> dict[str, str]:
@@ -113,59 +138,222 @@ PYTHON_TAGS = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value"), TABLE, ids=lambda v: repr(v)[:40])
-def test_the_portal_and_the_hook_agree_on_each_value(key: str, value: str) -> None:
-    context = context_with(key, value)
+CASES = [
+    *(context_with(key, value) for key, value in TABLE),
+    *({**defaults(), "base_image": image, "python_version": v} for image, v in PYTHON_TAGS),
+]
 
-    assert portal_accepts(context) == hook_accepts(context), pre.validate(context)
 
+def test_the_task_api_refuses_exactly_what_the_rules_refuse() -> None:
+    verdicts = portal_verdicts(CASES)
 
-@pytest.mark.parametrize(("base_image", "python_version"), PYTHON_TAGS)
-def test_the_portal_and_the_hook_agree_on_the_python_tag(
-    base_image: str, python_version: str
-) -> None:
-    context = {**defaults(), "base_image": base_image, "python_version": python_version}
-
-    assert portal_accepts(context) == hook_accepts(context), pre.validate(context)
+    disagreements = [
+        {"context": case, "portal": errors, "rules": pre.validate(case)}
+        for case, errors in zip(CASES, verdicts, strict=True)
+        if (errors == []) != (pre.validate(case) == [])
+    ]
+    assert disagreements == []
 
 
 def test_the_table_holds_both_verdicts_for_every_key() -> None:
     for key in pre.RULES:
-        verdicts = {hook_accepts(context_with(k, v)) for k, v in TABLE if k == key}
+        verdicts = {pre.validate(context_with(k, v)) == [] for k, v in TABLE if k == key}
         assert verdicts == {True, False} or (key in CHOICES and verdicts), key
 
 
-def test_the_parameters_are_the_cookiecutter_keys_with_their_defaults() -> None:
-    properties = {}
-    for page in TEMPLATE["spec"]["parameters"][:2]:
-        properties.update(page["properties"])
+def form_properties() -> dict[str, dict]:
+    return {
+        key: spec
+        for page in TEMPLATE["spec"]["parameters"]
+        for key, spec in page["properties"].items()
+    }
 
-    assert sorted(properties) == sorted(pre.RULES)
-    submitted = {key: as_submitted(key, value) for key, value in defaults().items()}
-    assert {key: spec["default"] for key, spec in properties.items()} == submitted
+
+def test_the_form_asks_for_every_cookiecutter_key_with_its_default_and_choices() -> None:
+    properties = form_properties()
+
+    assert sorted(properties) == sorted([*pre.RULES, *FORM_ONLY])
+    cli_defaults = {key: as_submitted(key, value) for key, value in defaults().items()}
+    # The slug and the base image are derived from other answers when left empty.
+    for key in pre.RULES.keys() - {"project_slug", "base_image"}:
+        assert properties[key]["default"] == cli_defaults[key], key
     for key in pre.RULES.keys() & CHOICES.keys():
         assert properties[key]["enum"] == CHOICES[key]
 
 
-def test_cookiecutter_gets_every_parameter() -> None:
-    (fetch,) = [
-        step for step in TEMPLATE["spec"]["steps"] if step["action"] == "fetch:cookiecutter"
+def test_the_template_version_is_the_one_every_bake_records() -> None:
+    annotations = TEMPLATE["metadata"]["annotations"]
+    (fetch,) = [s for s in TEMPLATE["spec"]["steps"] if s["action"] == "fetch:cookiecutter"]
+
+    assert annotations["backstage.io/template-version"] == TEMPLATE_CONTEXT["_template_version"]
+    assert fetch["input"]["values"]["_template_version"] == TEMPLATE_CONTEXT["_template_version"]
+    ref = f"template:default/{TEMPLATE['metadata']['name']}"
+    assert TEMPLATE_CONTEXT["_template_ref"] == fetch["input"]["values"]["_template_ref"] == ref
+
+
+# The form's answers as the frontend submits them: its defaults, then the
+# user's changes. A field left empty is not submitted at all. Together the
+# cases cover every value of every choice key.
+FORM_DEFAULTS = {
+    **{key: spec["default"] for key, spec in form_properties().items() if "default" in spec},
+    "repoUrl": REPO_URL,
+}
+ANSWERS = [
+    {},
+    {"python_version": "3.14", "package_manager": "uv", "ci": "gitlab", "kubernetes": "helm"},
+    {
+        "python_version": "3.12",
+        "ci": "none",
+        "kubernetes": "none",
+        "omit_syntax_line": True,
+        "port": 9000,
+        "app_uid": 2000,
+        "app_gid": 3000,
+    },
+    {
+        "python_version": "3.11",
+        "package_manager": "uv",
+        "project_name": 'Zoë\'s "Payments": API',
+        "project_slug": "payments",
+        "description": "Takes: {money} & <gives> it back.",
+        "base_image": "mirror.example.com/python:3.11-slim-bookworm",
+        "uv_image": "mirror.example.com/astral/uv:0.14.0@sha256:" + "f" * 64,
+    },
+    {"project_name": "Billing Gateway 2", "description": ""},
+]
+
+
+def cli_context(answers: dict[str, Any]) -> dict[str, str]:
+    """The cookiecutter --no-input values that mean the same as these form answers."""
+    form = {**FORM_DEFAULTS, **answers}
+    if form.pop("omit_syntax_line"):
+        form["dockerfile_frontend"] = ""
+    form.pop("repoUrl")
+    return {key: str(value) for key, value in form.items()}
+
+
+def portal_bake(answers: list[dict[str, Any]], out: Path, **request: Any) -> list[dict]:
+    """Scaffold each set of answers with template.yaml; the published tree goes to out/<n>."""
+    requests = [
+        {
+            "template": str(ROOT / "template.yaml"),
+            "values": {**FORM_DEFAULTS, **each},
+            "outputDir": str(out / str(number)),
+            **request,
+        }
+        for number, each in enumerate(answers)
     ]
+    return scaffold(requests, TOOLS)
 
-    assert fetch["input"]["values"] == {key: f"${{{{ parameters.{key} }}}}" for key in pre.RULES}
 
-
-def test_the_steps_remove_what_the_post_generation_hook_removes() -> None:
-    deletes = {
-        step["input"]["files"][0]: step["if"]
-        for step in TEMPLATE["spec"]["steps"]
-        if step["action"] == "fs:delete"
+def files(tree: Path) -> dict[str, bytes]:
+    """What a git push publishes: every file's path and bytes (git keeps no empty directories)."""
+    return {
+        path.relative_to(tree).as_posix(): path.read_bytes()
+        for path in sorted(tree.rglob("*"))
+        if path.is_file()
     }
 
-    assert set(deletes) == set(post.OPTIONAL_PATHS)
-    for path, (key, keep) in post.OPTIONAL_PATHS.items():
-        unless = " and ".join(f"parameters.{key} != '{value}'" for value in keep)
-        assert deletes[path] == f"${{{{ {unless} }}}}"
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory) -> tuple[list[dict], Path]:
+    out = tmp_path_factory.mktemp("portal")
+    return portal_bake(ANSWERS, out), out
+
+
+@pytest.mark.parametrize("number", range(len(ANSWERS)), ids=lambda n: case_id(ANSWERS[n]))
+def test_the_portal_publishes_exactly_what_the_cli_bakes(
+    portal: tuple[list[dict], Path], bake: Bake, number: int
+) -> None:
+    results, out = portal
+    result = results[number]
+
+    assert result["ok"], result.get("error", "") + "\n".join(result["log"][-20:])
+    published = files(out / str(number))
+    baked = files(bake(**cli_context(ANSWERS[number])))
+    assert sorted(published) == sorted(baked)
+    assert [path for path in baked if published[path] != baked[path]] == []
+
+
+def test_the_service_lands_at_the_root_without_the_templates_files(
+    portal: tuple[list[dict], Path],
+) -> None:
+    results, out = portal
+
+    for number, result in enumerate(results):
+        published = out / str(number)
+        assert result["catalog"]["catalogInfoPath"] == "/catalog-info.yaml"
+        assert (published / "catalog-info.yaml").is_file()
+        assert (published / "Dockerfile").is_file()
+        assert [path for path in TEMPLATE_CODE if (published / path).exists()] == []
+
+
+def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
+    portal: tuple[list[dict], Path],
+) -> None:
+    _, out = portal
+    number = ANSWERS.index({"project_name": "Billing Gateway 2", "description": ""})
+    published = out / str(number)
+    entity = yaml.safe_load((published / "catalog-info.yaml").read_text())
+
+    assert entity["metadata"]["name"] == "billing-gateway-2"
+    assert "FROM python:3.13-slim AS base" in (published / "Dockerfile").read_text()
+
+
+def test_the_baked_catalog_entry_names_its_template_and_version(
+    portal: tuple[list[dict], Path],
+) -> None:
+    _, out = portal
+    annotations = yaml.safe_load((out / "0" / "catalog-info.yaml").read_text())["metadata"][
+        "annotations"
+    ]
+
+    assert annotations == {
+        "backstage.io/source-template": f"template:default/{TEMPLATE['metadata']['name']}",
+        "backstage.io/template-version": TEMPLATE["metadata"]["annotations"][
+            "backstage.io/template-version"
+        ],
+    }
+
+
+# Every key that takes text, with code that would leave a file behind if it ran.
+TEXT_KEYS = [key for key, rule in pre.RULES.items() if key not in CHOICES]
+PROBE = '{{{{ cycler.__init__.__globals__.os.system("touch {marker}") }}}}'
+
+
+@pytest.mark.parametrize("skip_validation", [False, True], ids=["task-api", "around-the-form"])
+def test_no_value_runs_code_on_the_scaffolder_host(tmp_path: Path, skip_validation: bool) -> None:
+    markers = {key: tmp_path / f"ran-{key}" for key in TEXT_KEYS}
+    answers = [{key: PROBE.format(marker=markers[key])} for key in TEXT_KEYS]
+
+    results = portal_bake(answers, tmp_path / "out", skipValidation=skip_validation)
+
+    assert [key for key, marker in markers.items() if marker.exists()] == []
+    for key, result in zip(TEXT_KEYS, results, strict=True):
+        assert not result["ok"], key
+        assert "published" not in result, key
+        if result["valid"]:  # the form let it through; the sandbox stopped it
+            assert "unsafe" in "\n".join(result["log"]), key
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"port": 80}, "port='80' must be a whole number from 1024 to 65535"),
+        ({"project_name": "!!!"}, "it is derived from project_name='!!!'"),
+        ({"python_version": "3.10"}, "python_version='3.10' must be one of"),
+        ({"base_image": "python:3.12-slim"}, "tagged for Python 3.12"),
+    ],
+    ids=["port", "derived-slug", "python", "base-image-tag"],
+)
+def test_around_the_form_the_rules_still_refuse_before_anything_is_written(
+    tmp_path: Path, answers: dict, message: str
+) -> None:
+    (result,) = portal_bake([answers], tmp_path, skipValidation=True)
+
+    assert not result["ok"]
+    assert message in "\n".join(result["log"])
+    assert "published" not in result
 
 
 def test_template_yaml_is_a_valid_backstage_template() -> None:

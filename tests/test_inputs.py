@@ -27,14 +27,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hooks import post_gen_project as post
-from hooks import pre_gen_project as pre
 from tests.helpers import (
     CHOICES,
     ROOT,
     assert_every_file_parses,
     assert_free_text_verbatim,
+    template_module,
     text_files,
 )
+
+pre = template_module("rules")
 
 JINJA_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
 

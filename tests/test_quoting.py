@@ -10,8 +10,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from local_extensions import py_str, toml_str, yaml_str
-from tests.helpers import TOOLS
+from tests.helpers import TOOLS, template_module
+
+quoting = template_module("extensions")
+py_str, toml_str, yaml_str = quoting.py_str, quoting.toml_str, quoting.yaml_str
 
 # Any text the validation lets through is one line of printable text, but the
 # filters must be right for anything at all that is valid Unicode.

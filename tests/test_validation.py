@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemplate
+from jinja2 import Environment
 
-from hooks import pre_gen_project as pre
-from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT
+from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT, template_module
+
+pre = template_module("rules")
 
 VALID = {
     "project_name": ["My Service", 'Zoë\'s "quoted" service: v2 #1', "x" * pre.MAX_TEXT],
@@ -184,15 +188,24 @@ def test_non_text_values_are_refused() -> None:
     assert errors == ["port=8000 must be text."]
 
 
-def test_main_prints_errors_and_exits_1_without_writing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("port", "status"), [("80", 1), ("8000", 0)])
+def test_the_hook_prints_every_problem_and_fails_only_when_there_is_one(
+    tmp_path: Path, port: str, status: int
 ) -> None:
-    monkeypatch.setattr(pre.json, "loads", lambda _: {**defaults(), "port": "80"})
+    """The hook as cookiecutter runs it: rendered with the template's extensions."""
+    environment = Environment(extensions=[template_module("extensions").RulesExtension])
+    hook = environment.from_string((ROOT / "hooks" / "pre_gen_project.py").read_text())
+    script = tmp_path / "pre_gen_project.py"
+    script.write_text(hook.render(cookiecutter={**defaults(), "port": port}))
 
-    assert pre.main() == 1
-    err = capsys.readouterr().err
-    assert "error: port='80' must be a whole number from 1024 to 65535" in err
-    assert "Nothing was generated" in err
+    result = subprocess.run([sys.executable, script], capture_output=True, text=True)
+
+    assert result.returncode == status
+    if status:
+        assert "error: port='80' must be a whole number from 1024 to 65535" in result.stderr
+        assert "Nothing was generated" in result.stderr
+    else:
+        assert result.stderr == ""
 
 
 # One bad value per key, through cookiecutter. A bad project_slug (or a name that
