@@ -29,8 +29,8 @@ test: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Run the whole tes
 	$(BIN)/pytest
 
 lint: $(VENV)/installed ## Lint the template's own Python
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"
+	$(BIN)/ruff format --check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"
 
 lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it bakes
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -354,6 +355,30 @@ def test_around_the_form_the_rules_still_refuse_before_anything_is_written(
     assert not result["ok"]
     assert message in "\n".join(result["log"])
     assert "published" not in result
+
+
+def test_an_action_that_lays_the_template_out_differently_fails_instead_of_baking_unsandboxed(
+    tmp_path: Path,
+) -> None:
+    """The extensions are named by the directory the action copies the template into."""
+    moved = (ROOT / "template.yaml").read_text().replace("'contents'", "'content'")
+    assert moved != (ROOT / "template.yaml").read_text()
+    (tmp_path / "template.yaml").write_text(moved)
+    shutil.copytree(
+        ROOT / "{{cookiecutter.project_slug}}", tmp_path / "{{cookiecutter.project_slug}}"
+    )
+    marker = tmp_path / "ran"
+    request = {
+        "template": str(tmp_path / "template.yaml"),
+        "values": {**FORM_DEFAULTS, "description": PROBE.format(marker=marker)},
+        "outputDir": str(tmp_path / "out"),
+    }
+
+    (result,) = scaffold([request], TOOLS)
+
+    assert not result["ok"]
+    assert "No module named" in "\n".join(result["log"])
+    assert not marker.exists()
 
 
 def test_template_yaml_is_a_valid_backstage_template() -> None:

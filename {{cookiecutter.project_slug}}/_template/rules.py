@@ -47,7 +47,7 @@ Rule = Callable[[str], "str | None"]
 
 
 def is_printable(char: str) -> bool:
-    """Characters every format takes literally: no controls, formats, line or paragraph separators."""
+    """Characters every format takes literally: no controls, formats or line separators."""
     category = unicodedata.category(char)
     return not (category.startswith("C") or category in ("Zl", "Zp"))
 
@@ -186,4 +186,3 @@ def validate(context: Mapping[str, object]) -> list[str]:
         if mismatch:
             errors.append(mismatch + ".")
     return errors
-
