@@ -42,20 +42,23 @@ const { NunjucksWorkflowRunner } = require(
   path.join(backendDist, 'scaffolder/tasks/NunjucksWorkflowRunner.cjs.js'),
 );
 
-// The task API's check (validateParameterSteps in the backend's router, which
-// is not exported): every visible parameter step's schema, with jsonschema.
-function validateParameterSteps(template, values) {
-  const parameters = [template.spec.parameters ?? []].flat();
-  const resolved = resolveParameterSteps(
-    values,
-    parameters.map((schema) => ({ schema, when: schema.when })),
+// The task API's check: validateParameterSteps, which the backend's router runs
+// on every new task before any step, is not exported, so its own source is
+// taken from the router and run with the libraries it names.
+function backendValidation() {
+  const router = fs.readFileSync(path.join(backendDist, 'service/router.cjs.js'), 'utf8');
+  const source = router.match(/^function validateParameterSteps\(template, values\) \{\n[\s\S]*?\n\}$/m);
+  if (!source) throw new Error('validateParameterSteps is not in the backend any more');
+  return new Function('alpha$1', 'jsonschema', `${source[0]}\nreturn validateParameterSteps;`)(
+    { resolveParameterSteps },
+    jsonschema,
   );
-  for (const [index, schema] of parameters.entries()) {
-    if (!resolved.visible[index]) continue;
-    const result = jsonschema.validate(values, schema);
-    if (!result.valid) return { errors: result.errors.map(String), values: resolved.values };
-  }
-  return { errors: [], values: resolved.values };
+}
+const backendValidateParameterSteps = backendValidation();
+
+function validateParameterSteps(template, values) {
+  const { result, values: filtered } = backendValidateParameterSteps(template, values);
+  return { errors: result ? result.errors.map(String) : [], values: filtered };
 }
 
 function logger(lines) {
