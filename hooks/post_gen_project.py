@@ -7,9 +7,11 @@ library and PyYAML (a dependency of cookiecutter itself), never the network.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -134,15 +136,33 @@ def consistency_errors(project: Path, context: Mapping[str, str]) -> list[str]:
     ]
 
 
-def next_steps(context: Mapping[str, str]) -> str:
+def where_from(project: Path, working_directory: str | None) -> str:
+    """The project's path as the person who baked it can ``cd`` to it: relative to
+    the shell's working directory (``PWD``, which cookiecutter passes on) when known."""
+    if not working_directory:
+        return str(project)
+    return os.path.relpath(project, working_directory)
+
+
+def is_scratch_bake(project: Path, context: Mapping[str, str]) -> bool:
+    """cruft regenerates the template into a fresh temporary directory to compare
+    (``cruft diff``, ``check``, ``update``); nobody reads next steps there."""
+    scratch = project.parent
+    return (
+        "_commit" in context
+        and scratch.parent == Path(tempfile.gettempdir()).resolve()
+        and scratch.name.startswith("tmp")
+    )
+
+
+def next_steps(context: Mapping[str, str], location: str) -> str:
     slug, port = context["project_slug"], context["port"]
     return f"""
 Created {slug}. Next:
 
-    cd {slug}
+    cd {location}
     git init && git add -A && git commit -m "Bake {slug}"
-    make install    # .venv with the locked dependencies (needs python{context["python_version"]})
-    make test
+    make test       # makes .venv from the locks first (needs python{context["python_version"]})
     make run        # http://127.0.0.1:{port}/docs
     make docker-build docker-run
 
@@ -152,7 +172,7 @@ README.md explains the rest.
 
 def main() -> int:
     context = json.loads(r"""{{ cookiecutter | tojson }}""")
-    project = Path.cwd()
+    project = Path.cwd().resolve()
     remove_unselected(project, context)
     errors = parse_errors(project) + consistency_errors(project, context)
     if errors:
@@ -160,7 +180,8 @@ def main() -> int:
             print(f"error: {error}", file=sys.stderr)
         print("The template produced an inconsistent project; please report this.", file=sys.stderr)
         return 1
-    print(next_steps(context))
+    if not is_scratch_bake(project, context):
+        print(next_steps(context, where_from(project, os.environ.get("PWD"))))
     return 0
 
 

@@ -83,6 +83,7 @@ def service(tmp_path: Path) -> Service:
 
     created = cruft("create", "--no-input", "--output-dir", tmp_path, template, cwd=tmp_path)
     assert created.returncode == 0, created.stdout + created.stderr
+    assert "Created my-service. Next:" in created.stdout
     path = tmp_path / "my-service"
     git("init", "--quiet", cwd=path)
     git("add", "--all", cwd=path)
@@ -109,6 +110,7 @@ def test_diff_shows_what_the_team_changed(service: Service) -> None:
     diff = cruft("diff", cwd=service.path)
 
     assert diff.returncode == 0, diff.stderr
+    assert "Next:" not in diff.stdout  # cruft's own regeneration says nothing
     assert '@app.get("/team")' in diff.stdout
     assert "orjson" in diff.stdout
 
@@ -126,6 +128,7 @@ def test_update_brings_the_template_change_and_keeps_the_teams(service: Service)
     updated = cruft("update", "--skip-apply-ask", cwd=service.path)
 
     assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "Next:" not in updated.stdout
     main = service.read("app/main.py")
     assert main.startswith(NEW_DOCSTRING)
     assert TEAM_ROUTE in main

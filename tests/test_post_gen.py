@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -111,8 +112,40 @@ def test_a_file_that_does_not_parse_is_reported(project: Path, name: str, broken
     assert errors[0].startswith(f"{name} does not parse")
 
 
-def test_next_steps_name_the_project_and_port(context: dict[str, str]) -> None:
-    steps = post.next_steps({**context, "port": "9000"})
+def test_next_steps_name_the_project_path_and_port(context: dict[str, str]) -> None:
+    steps = post.next_steps({**context, "port": "9000"}, "out/my-service")
 
-    assert "cd my-service" in steps
+    assert "cd out/my-service\n" in steps
     assert "http://127.0.0.1:9000/docs" in steps
+
+
+@pytest.mark.parametrize(
+    ("working_directory", "shown"),
+    [
+        ("/work", "out/my-service"),
+        ("/work/out", "my-service"),
+        ("/elsewhere", "../work/out/my-service"),
+        (None, "/work/out/my-service"),
+    ],
+)
+def test_the_path_to_cd_to_is_relative_to_where_cookiecutter_ran(
+    working_directory: str | None, shown: str
+) -> None:
+    assert post.where_from(Path("/work/out/my-service"), working_directory) == shown
+
+
+@pytest.mark.parametrize(
+    ("parent", "context_keys", "scratch"),
+    [
+        (Path(tempfile.gettempdir()) / "tmpab12cd34", {"_commit"}, True),  # cruft diff, update
+        (Path(tempfile.gettempdir()) / "tmpab12cd34", set(), False),  # cookiecutter -o there
+        (Path("/work/services"), {"_commit"}, False),  # cruft create
+    ],
+    ids=["cruft-regeneration", "cookiecutter-into-tmp", "cruft-create"],
+)
+def test_only_crufts_scratch_regenerations_skip_the_next_steps(
+    context: dict[str, str], parent: Path, context_keys: set[str], scratch: bool
+) -> None:
+    marked = {**context, **dict.fromkeys(context_keys, "abc123")}
+
+    assert post.is_scratch_bake(parent.resolve() / "my-service", marked) is scratch

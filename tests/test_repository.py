@@ -44,3 +44,11 @@ def test_template_files_keep_lf_endings() -> None:
     report = run("git", "check-attr", "eol", "--", *files, cwd=ROOT)
 
     assert report.stdout.splitlines() == [f"{name}: eol: lf" for name in files]
+
+
+def test_make_bake_tells_the_path_it_baked_to() -> None:
+    """The README's first command; its "Next:" lines must work when copied."""
+    baked = run("make", "bake", cwd=ROOT)
+
+    assert "    cd out/my-service\n" in baked.stdout
+    assert (ROOT / "out" / "my-service" / "Dockerfile").is_file()
