@@ -26,6 +26,11 @@ TEMPLATE_CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
 # Choice keys and their values, default first, as cookiecutter.json lists them.
 CHOICES = {key: value for key, value in TEMPLATE_CONTEXT.items() if isinstance(value, list)}
 VENV_CACHE = ROOT / ".cache" / "venvs"
+# The Python running the tests, as a python_version value: baked projects whose
+# own tooling runs here are baked for it.
+# git with an identity, for the repositories tests make.
+GIT = ("git", "-c", "user.name=Test", "-c", "user.email=test@example.com")
+HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 # Command-line tools from requirements-dev.txt, installed beside this interpreter.
 TOOLS = Path(sys.executable).parent
 # pre-commit's hook environments, cached between runs like a developer's.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -14,6 +16,8 @@ import yaml
 
 from tests.helpers import (
     CHOICES,
+    GIT,
+    HOST_PYTHON,
     PRE_COMMIT_HOME,
     TOOLS,
     Bake,
@@ -70,6 +74,7 @@ ALWAYS = [
     "requirements.in",
     "requirements.txt",
     "scripts/buildkit-cache.sh",
+    "scripts/lock.sh",
     "tests/conftest.py",
     "tests/test_health.py",
     "tests/test_settings.py",
@@ -273,24 +278,62 @@ def test_runtime_lock_holds_no_dev_tools(case) -> None:
 
 
 @pytest.mark.parametrize("manager", CHOICES["package_manager"])
-def test_make_install_sets_up_a_venv_that_passes_the_tests(
-    bake: Bake, manager: str, tmp_path: Path
-) -> None:
-    """A newcomer's first commands, `make install` then `make test`, as the README gives them."""
-    project = bake(package_manager=manager)
-    venv = tmp_path / "venv"
+def test_make_test_works_on_a_fresh_checkout(bake: Bake, manager: str, tmp_path: Path) -> None:
+    """A newcomer clones the service and runs `make test`: the venv is made on the way."""
+    checkout = tmp_path / "checkout"
+    project = bake(package_manager=manager, python_version=HOST_PYTHON)
+    shutil.copytree(project, tmp_path / "origin")
+    run(*GIT, "init", "--quiet", cwd=tmp_path / "origin")
+    run(*GIT, "add", "--all", cwd=tmp_path / "origin")
+    run(*GIT, "commit", "--quiet", "-m", "Bake", cwd=tmp_path / "origin")
+    run("git", "clone", "--quiet", tmp_path / "origin", checkout, cwd=tmp_path)
     environment = environment_with(path_first=TOOLS)
 
-    run("make", "install", f"PYTHON={sys.executable}", f"VENV={venv}", cwd=project, env=environment)
-    run("make", "test", f"VENV={venv}", cwd=project)
+    run("make", "test", f"PYTHON={sys.executable}", cwd=checkout, env=environment)
+    run("make", "lint", cwd=checkout, env=environment)  # the venv is reused, not made again
+
+    assert (checkout / ".venv" / "installed").is_file()
+
+
+@pytest.mark.parametrize("manager", CHOICES["package_manager"])
+@pytest.mark.parametrize(
+    ("python", "message"),
+    [
+        ("python3.99", "error: no working python3.99 {found}: install Python 3.13"),
+        (sys.executable, f"is Python {platform.python_version()}, but this service needs 3.13"),
+    ],
+    ids=["missing", "another-version"],
+)
+def test_the_wrong_python_is_refused_in_one_line(
+    bake: Bake, tmp_path: Path, manager: str, python: str, message: str
+) -> None:
+    project = bake(package_manager=manager, python_version="3.13")
+    environment = environment_with(path_first=TOOLS)
+
+    result = subprocess.run(
+        ["make", "install", f"PYTHON={python}", f"VENV={tmp_path / 'venv'}"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    found = "found" if manager == "uv" else "on PATH"
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("make:")]
+    assert len(errors) == 1, result.stderr
+    assert message.format(found=found) in errors[0]
+    assert not (tmp_path / "venv").exists()
 
 
 def test_project_passes_its_own_lint_and_tests(case) -> None:
     _, project = case
     environment = venv_for(project / "requirements-dev.txt")
+    (environment / "installed").touch()  # the venv is keyed by this lock: up to date
 
     run("make", "lint", "test", f"VENV={environment}", cwd=project)
 
 
-def test_scripts_are_executable(bake: Bake) -> None:
-    assert os.access(bake() / "scripts" / "buildkit-cache.sh", os.X_OK)
+@pytest.mark.parametrize("script", ["buildkit-cache.sh", "lock.sh"])
+def test_scripts_are_executable(bake: Bake, script: str) -> None:
+    assert os.access(bake() / "scripts" / script, os.X_OK)

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PRE_COMMIT_HOME, ROOT, TOOLS, environment_with, run
+from tests.helpers import GIT, PRE_COMMIT_HOME, ROOT, TOOLS, environment_with, run
 
 SLUG_DIR = "{{cookiecutter.project_slug}}"
-GIT = ("git", "-c", "user.name=Test", "-c", "user.email=test@example.com")
 
 # The team's own work: a route appended to app/main.py, a requirement added.
 TEAM_ROUTE = """

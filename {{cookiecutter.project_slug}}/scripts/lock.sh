@@ -27,9 +27,11 @@ for name in requirements requirements-dev; do
     cp "$name.txt" "$work"
     "$UV" pip compile --quiet --universal --generate-hashes --no-header \
         --python-version "$PYTHON_VERSION" --output-file "$work" "$name.in"
-    if grep -nE "$LEAKS" "$work" >&2; then
-        echo "error: the new $name.txt would name the index or credentials above (an --emit-*" \
-            "setting in uv's configuration?); $name.txt is unchanged." >&2
+    # Line numbers only: the lines may hold a token.
+    leaks=$(grep -nE "$LEAKS" "$work" | cut -d: -f1 | tr '\n' ' ') || true
+    if [ -n "$leaks" ]; then
+        echo "error: the new $name.txt would name an index or a credential (lines $leaks" \
+            "of uv's output; an --emit-* setting in uv's configuration?); $name.txt is unchanged." >&2
         exit 1
     fi
     {

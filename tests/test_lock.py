@@ -1,0 +1,94 @@
+"""`make lock` in a baked service: universal locks that never carry an index or a credential.
+
+The locks are committed and copied into the image, so a private index URL with
+its token, or the machine's pip configuration, must never reach them; and they
+must keep the markers of packages only some platforms need, or a teammate's
+`--require-hashes` install fails there.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import CHOICES, HOST_PYTHON, TOOLS, Bake, environment_with, run, venv_for
+
+CANARY = "CANARY-TOKEN-7f3a"
+# A real index (PyPI answers with credentials present), named with a canary credential.
+INDEX = f"https://canary-user:{CANARY}@pypi.org/simple"
+ADDED = "six"
+LEAKS = ("--index-url", "--extra-index-url", "--find-links", "-i ", "-f ", "://", CANARY)
+
+
+def locked_service(bake: Bake, manager: str, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A copy of a baked service, with what `make lock` needs from its dev tools."""
+    project = tmp_path / "service"
+    shutil.copytree(bake(package_manager=manager, python_version=HOST_PYTHON), project)
+    if manager == "uv":  # the uv variant's lock needs only uv on PATH
+        return project, []
+    venv = venv_for(project / "requirements-dev.txt")
+    (venv / "installed").touch()  # keyed by this lock: up to date
+    return project, [f"VENV={venv}"]
+
+
+def machine_configuration(tmp_path: Path) -> dict[str, str]:
+    """A private index with a credential, and pip and uv settings that name other sources."""
+    pip_conf = tmp_path / "pip.conf"
+    pip_conf.write_text(
+        "[global]\n"
+        f"extra-index-url = https://user:{CANARY}@extra.example.com/simple\n"
+        "find-links = https://example.com/wheels/\n"
+    )
+    return {
+        "PIP_INDEX_URL": INDEX,
+        "UV_DEFAULT_INDEX": INDEX,
+        "PIP_CONFIG_FILE": str(pip_conf),
+        "UV_NATIVE_TLS": "1",  # this machine's TLS-intercepting proxy
+    }
+
+
+@pytest.mark.parametrize("manager", CHOICES["package_manager"])
+def test_make_lock_writes_universal_locks_without_indexes_or_credentials(
+    bake: Bake, manager: str, tmp_path: Path
+) -> None:
+    project, make_args = locked_service(bake, manager, tmp_path)
+    with (project / "requirements.in").open("a") as requirements:
+        requirements.write(f"{ADDED}\n")
+    environment = environment_with(path_first=TOOLS, **machine_configuration(tmp_path))
+
+    run("make", "lock", *make_args, cwd=project, env=environment)
+
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        lock = (project / name).read_text()
+        assert [leak for leak in LEAKS if leak in lock] == [], name
+        assert f"\n{ADDED}==" in lock, name
+        assert lock.startswith(f"# Locked by `make lock` from {name[:-4]}.in"), name
+    # Packages that only Windows needs keep their markers: the lock is for every platform.
+    dev = (project / "requirements-dev.txt").read_text()
+    assert "colorama==" in dev
+    assert "sys_platform == 'win32'" in dev
+
+
+def test_a_lock_that_would_name_an_index_is_not_written(bake: Bake, tmp_path: Path) -> None:
+    project, make_args = locked_service(bake, "uv", tmp_path)
+    before = {name: (project / name).read_text() for name in ("requirements.txt",)}
+    config = tmp_path / "uv.toml"
+    config.write_text("[pip]\nemit-index-url = true\n")
+    environment = environment_with(
+        path_first=TOOLS, UV_CONFIG_FILE=str(config), **machine_configuration(tmp_path)
+    )
+
+    result = run_failing("make", "lock", *make_args, cwd=project, env=environment)
+
+    assert "requirements.txt is unchanged" in result.stderr
+    assert CANARY not in result.stdout + result.stderr
+    assert {name: (project / name).read_text() for name in before} == before
+
+
+def run_failing(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode != 0, result.stdout
+    return result
