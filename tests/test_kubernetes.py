@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 import helm_python as helm
+import kubernetes_validate.utils
 import pytest
 import yaml
 
@@ -92,20 +93,32 @@ def deployment(request, bake: Bake, tmp_path_factory) -> Deployment:
     return Deployment(project, context, files)
 
 
-def validate(*files: Path) -> subprocess.CompletedProcess[str]:
+# The oldest Kubernetes the baked README promises, and the newest kubernetes-validate knows.
+FLOOR = "1.30"
+NEWEST = kubernetes_validate.utils.latest_version()
+
+
+def validate(*files: Path, version: str = NEWEST) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [TOOLS / "kubernetes-validate", "--strict", "--quiet", *files],
+        [TOOLS / "kubernetes-validate", "--strict", "--quiet", "-k", version, *files],
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def test_every_object_validates_strictly(deployment: Deployment) -> None:
-    result = validate(*deployment.files)
+@pytest.mark.parametrize("version", [f"{FLOOR}.0", NEWEST])
+def test_every_object_validates_strictly(deployment: Deployment, version: str) -> None:
+    result = validate(*deployment.files, version=version)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert set(deployment.objects) >= KINDS
+
+
+def test_the_readme_states_the_kubernetes_floor(bake: Bake) -> None:
+    readme = (bake(kubernetes="manifests") / "README.md").read_text()
+
+    assert f"The files need Kubernetes {FLOOR} or newer" in readme
 
 
 def test_strict_validation_refuses_an_unknown_field(deployment: Deployment, tmp_path) -> None:
@@ -290,3 +303,16 @@ def test_the_chart_can_turn_the_autoscaler_off(bake: Bake, tmp_path) -> None:
     )
 
     assert "HorizontalPodAutoscaler" not in rendered.objects
+    replica_count = yaml.safe_load((chart / "values.yaml").read_text())["replicaCount"]
+    assert rendered.objects["Deployment"]["spec"]["replicas"] == replica_count
+
+
+def test_the_autoscaler_alone_sets_the_replica_count(deployment: Deployment) -> None:
+    """A Deployment that names replicas beside an HPA is scaled back on every apply."""
+    autoscaler = deployment.objects["HorizontalPodAutoscaler"]["spec"]
+
+    assert "replicas" not in deployment.objects["Deployment"]["spec"]
+    assert (
+        autoscaler["scaleTargetRef"]["name"] == deployment.objects["Deployment"]["metadata"]["name"]
+    )
+    assert autoscaler["minReplicas"] >= 2  # the PodDisruptionBudget keeps one of them
