@@ -91,6 +91,48 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(bake: Bake, install
     assert all(len(shas) == 1 for shas in commits.values()), commits
 
 
+def tools_for(command: str, installer: str) -> set[str]:
+    """What a command needs installed on a hosted runner or in a python image."""
+    if re.match(r"(make\b|\.venv/bin/)", command.strip()):
+        return {"python", "uv"} if installer == "uv" else {"python"}
+    return set()
+
+
+# How a GitHub job gets each tool: the action that installs it.
+GITHUB_SETUP = {"python": "actions/setup-python", "uv": "astral-sh/setup-uv"}
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_every_github_job_sets_up_what_its_commands_need(bake: Bake, installer: str) -> None:
+    for name, job in workflow(github(bake, installer))["jobs"].items():
+        steps = job["steps"]
+        for index, step in enumerate(steps):
+            for tool in tools_for(step.get("run", ""), installer):
+                setup = [
+                    earlier
+                    for earlier in steps[:index]
+                    if earlier.get("uses", "").startswith(f"{GITHUB_SETUP[tool]}@")
+                    and earlier.get("if") in (None, step.get("if"))
+                ]
+                assert setup, f"job {name!r} runs {step['run']!r} without {GITHUB_SETUP[tool]}"
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_every_gitlab_job_installs_what_its_commands_need(bake: Bake, installer: str) -> None:
+    project = gitlab(bake, installer)
+    jobs = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    for name, job in jobs.items():
+        if not isinstance(job, dict) or "script" not in job:
+            continue
+        commands = [*job.get("before_script", []), *job["script"]]
+        for index, command in enumerate(commands):
+            needed = tools_for(command, installer)
+            if "python" in needed:
+                assert job["image"].split("/")[-1].startswith("python:"), name
+            if "uv" in needed:
+                assert any("install --quiet uv==" in c for c in commands[:index]), (name, command)
+
+
 def test_the_image_is_built_with_buildkit_and_a_layer_cache(bake: Bake) -> None:
     jobs = workflow(github(bake, "pip"))["jobs"]
     steps = jobs["build-image"]["steps"]
