@@ -168,12 +168,38 @@ def test_only_the_default_branch_pushes_with_attestations(bake: Bake) -> None:
 def test_the_cache_mount_is_carried_between_runs(bake: Bake) -> None:
     steps = workflow(github(bake, "pip"))["jobs"]["build-image"]["steps"]
     commands = [step.get("run", step.get("uses", "").split("@")[0]) for step in steps]
-    restore = commands.index("actions/cache")
+    restore = commands.index("actions/cache/restore")
     build = commands.index("docker/build-push-action")
+    save = commands.index("actions/cache/save")
 
     assert commands[restore + 1] == 'scripts/buildkit-cache.sh import "$MOUNT_CACHE"'
-    assert restore + 1 < build
+    assert restore + 1 < build < save
     assert commands[build + 1] == 'scripts/buildkit-cache.sh export "$MOUNT_CACHE"'
+    assert commands[build + 2] == "actions/cache/save"
+
+
+def test_the_run_that_pushes_restores_no_cache_another_run_wrote(bake: Bake) -> None:
+    """A cache saved by a pull request's run must not reach the image that is pushed."""
+    steps = workflow(github(bake, "pip"))["jobs"]["build-image"]["steps"]
+    restoring = [
+        s
+        for s in steps
+        if s.get("uses", "").startswith(("actions/cache@", "actions/cache/restore@"))
+    ]
+
+    assert restoring
+    assert [s.get("if") for s in restoring] == ["env.PUSH != 'true'"] * len(restoring)
+    saving = step_using(steps, "actions/cache/save")
+    assert saving["if"] == "env.PUSH == 'true'"
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_zizmor_finds_nothing_in_the_github_files(bake: Bake, installer: str) -> None:
+    """zizmor's strictest persona, offline (no GitHub API), with nothing ignored."""
+    project = github(bake, installer)
+
+    run(TOOLS / "zizmor", "--offline", "--persona", "pedantic", project / ".github", cwd=project)
+    assert not (project / "zizmor.yml").exists() and not (project / ".github/zizmor.yml").exists()
 
 
 def test_dependabot_updates_requirements_base_image_and_actions(bake: Bake) -> None:
