@@ -37,7 +37,12 @@ lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it 
 		--output-file requirements-dev.txt requirements-dev.in
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 		--output-file requirements-checkov.txt requirements-checkov.in
+	for version in tests/cookiecutter/*.in; do \
+		$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-header \
+			--output-file "$${version%.in}.txt" "$$version"; \
+	done
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/lock.py
+	npm install --prefix $(BACKSTAGE) --package-lock-only --no-audit --no-fund --loglevel=error
 
 clean: ## Remove the venv, caches and baked output
 	rm -rf $(VENV) .cache out .pytest_cache .ruff_cache $(BACKSTAGE)/node_modules

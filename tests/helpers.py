@@ -114,6 +114,15 @@ def run(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProcess[s
     return result
 
 
+def published_files(tree: Path) -> dict[str, bytes]:
+    """Every file's path and bytes, as git would publish the tree (no empty directories)."""
+    return {
+        path.relative_to(tree).as_posix(): path.read_bytes()
+        for path in sorted(tree.rglob("*"))
+        if path.is_file()
+    }
+
+
 def text_files(project: Path) -> list[Path]:
     return [path for path in sorted(project.rglob("*")) if path.is_file()]
 

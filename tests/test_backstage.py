@@ -24,7 +24,16 @@ import yaml
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
-from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT, TOOLS, Bake, case_id, template_module
+from tests.helpers import (
+    CHOICES,
+    ROOT,
+    TEMPLATE_CONTEXT,
+    TOOLS,
+    Bake,
+    case_id,
+    published_files,
+    template_module,
+)
 from tests.test_validation import INVALID, VALID, defaults
 
 pre = template_module("rules")
@@ -247,15 +256,6 @@ def portal_bake(answers: list[dict[str, Any]], out: Path, **request: Any) -> lis
     return scaffold(requests, TOOLS)
 
 
-def files(tree: Path) -> dict[str, bytes]:
-    """What a git push publishes: every file's path and bytes (git keeps no empty directories)."""
-    return {
-        path.relative_to(tree).as_posix(): path.read_bytes()
-        for path in sorted(tree.rglob("*"))
-        if path.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory) -> tuple[list[dict], Path]:
     out = tmp_path_factory.mktemp("portal")
@@ -270,8 +270,8 @@ def test_the_portal_publishes_exactly_what_the_cli_bakes(
     result = results[number]
 
     assert result["ok"], result.get("error", "") + "\n".join(result["log"][-20:])
-    published = files(out / str(number))
-    baked = files(bake(**cli_context(ANSWERS[number])))
+    published = published_files(out / str(number))
+    baked = published_files(bake(**cli_context(ANSWERS[number])))
     assert sorted(published) == sorted(baked)
     assert [path for path in baked if published[path] != baked[path]] == []
 

@@ -31,8 +31,10 @@ characters may stay as they are.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
 import operator
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +56,27 @@ def _load_rules() -> Any:
     return module
 
 
+# The oldest cookiecutter this template is tested with. Older ones load these
+# extensions but render some values differently and then blame the values, so
+# they are stopped here, before anything renders.
+OLDEST_COOKIECUTTER = (2, 2, 0)
+
+
+def _refuse_old_cookiecutter() -> None:
+    try:
+        installed = importlib.metadata.version("cookiecutter")
+    except importlib.metadata.PackageNotFoundError:  # not run by cookiecutter
+        return
+    numbers = tuple(int(part) for part in re.findall(r"\d+", installed)[:3])
+    if numbers < OLDEST_COOKIECUTTER:
+        oldest = ".".join(map(str, OLDEST_COOKIECUTTER))
+        raise SystemExit(
+            f"This template needs cookiecutter {oldest} or newer, and this is {installed}:"
+            f" pipx install 'cookiecutter>={oldest}' (or pip install --upgrade cookiecutter)."
+        )
+
+
+_refuse_old_cookiecutter()
 RULES = _load_rules()
 # The template's root: this file is <root>/{{cookiecutter.project_slug}}/_template/.
 # Backstage's action copies the project template alone, so no hook sits beside it.
