@@ -273,7 +273,7 @@ def test_requirements_are_pinned_and_hashed(case) -> None:
 def test_runtime_lock_holds_no_dev_tools(case) -> None:
     _, project = case
     runtime = (project / "requirements.txt").read_text()
-    for tool in ("pytest", "httpx2", "ruff", "pip-tools"):
+    for tool in ("pytest", "httpx2", "ruff", "uv"):
         assert not re.search(rf"^{tool}==", runtime, re.MULTILINE), tool
 
 
