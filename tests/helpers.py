@@ -18,6 +18,7 @@ from types import ModuleType
 
 import dockerfile
 import yaml
+from cookiecutter.main import cookiecutter
 
 from hooks import post_gen_project as post
 
@@ -112,6 +113,12 @@ def run(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProcess[s
         f"{' '.join(map(str, args))} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     )
     return result
+
+
+def fresh_bake(output: Path, **extra: str) -> Path:
+    """A bake of its own, for comparing bytes: the shared ``bake`` projects are
+    also where other tests run the projects' own tools, which leave caches."""
+    return Path(cookiecutter(str(ROOT), no_input=True, extra_context=extra, output_dir=str(output)))
 
 
 def published_files(tree: Path) -> dict[str, bytes]:

@@ -31,6 +31,7 @@ from tests.helpers import (
     TOOLS,
     Bake,
     case_id,
+    fresh_bake,
     published_files,
     template_module,
 )
@@ -264,14 +265,14 @@ def portal(tmp_path_factory) -> tuple[list[dict], Path]:
 
 @pytest.mark.parametrize("number", range(len(ANSWERS)), ids=lambda n: case_id(ANSWERS[n]))
 def test_the_portal_publishes_exactly_what_the_cli_bakes(
-    portal: tuple[list[dict], Path], bake: Bake, number: int
+    portal: tuple[list[dict], Path], number: int, tmp_path: Path
 ) -> None:
     results, out = portal
     result = results[number]
 
     assert result["ok"], result.get("error", "") + "\n".join(result["log"][-20:])
     published = published_files(out / str(number))
-    baked = published_files(bake(**cli_context(ANSWERS[number])))
+    baked = published_files(fresh_bake(tmp_path, **cli_context(ANSWERS[number])))
     assert sorted(published) == sorted(baked)
     assert [path for path in baked if published[path] != baked[path]] == []
 

@@ -320,7 +320,9 @@ def test_the_wrong_python_is_refused_in_one_line(
 
     assert result.returncode != 0
     found = "found" if manager == "uv" else "on PATH"
-    errors = [line for line in result.stderr.splitlines() if not line.startswith("make:")]
+    errors = [
+        line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", line)
+    ]
     assert len(errors) == 1, result.stderr
     assert message.format(found=found) in errors[0]
     assert not (tmp_path / "venv").exists()

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, Bake, case_id, published_files, run, template_module, venv_for
+from tests.helpers import (
+    ROOT,
+    case_id,
+    fresh_bake,
+    published_files,
+    run,
+    template_module,
+    venv_for,
+)
 
 OLDEST = ".".join(map(str, template_module("extensions").OLDEST_COOKIECUTTER))
 TOO_OLD = "2.1.1"
@@ -29,14 +37,15 @@ def cookiecutter(version: str) -> Path:
 
 @pytest.mark.parametrize("extra", VARIANTS, ids=case_id)
 def test_the_oldest_supported_cookiecutter_bakes_what_the_newest_bakes(
-    bake: Bake, extra: dict[str, str], tmp_path: Path
+    extra: dict[str, str], tmp_path: Path
 ) -> None:
     values = [f"{key}={value}" for key, value in extra.items()]
+    oldest = tmp_path / "oldest"
 
-    run(cookiecutter(OLDEST), ROOT, "--no-input", "--output-dir", tmp_path, *values, cwd=tmp_path)
+    run(cookiecutter(OLDEST), ROOT, "--no-input", "--output-dir", oldest, *values, cwd=tmp_path)
 
-    newest = bake(**extra)
-    assert published_files(tmp_path / newest.name) == published_files(newest)
+    newest = fresh_bake(tmp_path / "newest", **extra)
+    assert published_files(oldest / newest.name) == published_files(newest)
 
 
 def test_an_older_cookiecutter_stops_in_one_line_naming_the_minimum(tmp_path: Path) -> None:
