@@ -25,7 +25,11 @@ from hooks import post_gen_project as post
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
 # Choice keys and their values, default first, as cookiecutter.json lists them.
-CHOICES = {key: value for key, value in TEMPLATE_CONTEXT.items() if isinstance(value, list)}
+CHOICES = {
+    key: value
+    for key, value in TEMPLATE_CONTEXT.items()
+    if isinstance(value, list) and not key.startswith("_")
+}
 VENV_CACHE = ROOT / ".cache" / "venvs"
 # The Python running the tests, as a python_version value: baked projects whose
 # own tooling runs here are baked for it.

@@ -75,6 +75,7 @@ ALWAYS = [
     "requirements.txt",
     "scripts/buildkit-cache.sh",
     "scripts/lock.sh",
+    "scripts/newest-template-release.sh",
     "tests/conftest.py",
     "tests/test_health.py",
     "tests/test_settings.py",
@@ -226,7 +227,8 @@ def test_git_keeps_lf_endings(case, tmp_path: Path) -> None:
 def test_pre_commit_hooks_pin_the_locked_versions(case) -> None:
     _, project = case
     config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
-    pins = [pin for hook in config["repos"][0]["hooks"] for pin in hook["additional_dependencies"]]
+    hooks = config["repos"][0]["hooks"]
+    pins = [pin for hook in hooks for pin in hook.get("additional_dependencies", [])]
     lock = (project / "requirements-dev.txt").read_text()
 
     for pin in pins:
@@ -336,6 +338,6 @@ def test_project_passes_its_own_lint_and_tests(case) -> None:
     run("make", "lint", "test", f"VENV={environment}", cwd=project)
 
 
-@pytest.mark.parametrize("script", ["buildkit-cache.sh", "lock.sh"])
+@pytest.mark.parametrize("script", ["buildkit-cache.sh", "lock.sh", "newest-template-release.sh"])
 def test_scripts_are_executable(bake: Bake, script: str) -> None:
     assert os.access(bake() / "scripts" / script, os.X_OK)

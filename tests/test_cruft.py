@@ -1,8 +1,9 @@
 """Template updates reach a service baked earlier, and nothing is lost on the way.
 
-A service is created with cruft from a commit of this template (a git copy of
-the working tree), the team changes it, the template moves on, and the team
-runs `cruft check`, `cruft diff` and `cruft update` as the baked README says.
+A service is created with cruft from a release of this template (a bare git
+repository made from the working tree and tagged), the team changes it, the
+template moves on, and the team runs `make template-check`, `cruft diff` and
+`make template-update` as the baked README says: from release to release.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import GIT, PRE_COMMIT_HOME, ROOT, TOOLS, environment_with, run
+from tests.helpers import (
+    GIT,
+    PRE_COMMIT_HOME,
+    ROOT,
+    TEMPLATE_CONTEXT,
+    TOOLS,
+    environment_with,
+    run,
+    venv_for,
+)
 
 SLUG_DIR = "{{cookiecutter.project_slug}}"
 
@@ -43,44 +53,79 @@ def cruft(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def commit_template_change(template: Path, edit: dict[str, tuple[str, str]], new: dict) -> str:
-    """Edit files of the template (path -> (old, new)), add files, commit; return the commit."""
-    for path, (old, replacement) in edit.items():
-        file = template / SLUG_DIR / path
-        text = file.read_text()
-        assert old in text, f"{old!r} not in {path}"
-        file.write_text(text.replace(old, replacement))
-    for path, text in new.items():
-        (template / SLUG_DIR / path).write_text(text)
-    git("add", "--all", cwd=template)
-    git("commit", "--quiet", "-m", "Template change", cwd=template)
-    return git("rev-parse", "HEAD", cwd=template).strip()
+@dataclass
+class Template:
+    """The template's repository as the company publishes it: a bare repository
+    (``url``) that a maintainer's clone (``work``) pushes commits and release tags to."""
+
+    work: Path
+    url: Path
+
+    def change(self, edit: dict[str, tuple[str, str]], new: dict[str, str]) -> str:
+        """Edit files (path -> (old, new)), add files, commit and push; return the commit."""
+        for path, (old, replacement) in edit.items():
+            file = self.work / SLUG_DIR / path
+            text = file.read_text()
+            assert old in text, f"{old!r} not in {path}"
+            file.write_text(text.replace(old, replacement))
+        for path, text in new.items():
+            (self.work / SLUG_DIR / path).write_text(text)
+        git("add", "--all", cwd=self.work)
+        git("commit", "--quiet", "-m", "Template change", cwd=self.work)
+        git("push", "--quiet", self.url, "HEAD:main", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work).strip()
+
+    def release(self, tag: str) -> str:
+        git("tag", tag, cwd=self.work)
+        git("push", "--quiet", self.url, tag, cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work).strip()
 
 
 @dataclass
 class Service:
     path: Path
-    template: Path
+    template: Template
+    venv: Path
 
     def read(self, relative: str) -> str:
         return (self.path / relative).read_text()
 
+    def make(self, target: str) -> subprocess.CompletedProcess[str]:
+        """A target of the service's Makefile, with the venv its lock describes."""
+        return subprocess.run(
+            ["make", target, f"VENV={self.venv}"],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
+FIRST = f"v{TEMPLATE_CONTEXT['_template_version']}"
+
 
 @pytest.fixture
 def service(tmp_path: Path) -> Service:
-    """A service cruft-created from a commit of the template, then changed by its team."""
-    template = tmp_path / "template"
+    """A service cruft-created from the template's first release, then changed by its team."""
+    work = tmp_path / "template"
     listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=ROOT)
     for relative in filter(None, listed.split("\0")):
         source = ROOT / relative
         if source.is_file():  # deleted in the working tree but not yet in git
-            (template / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, template / relative)
-    git("init", "--quiet", cwd=template)
-    git("add", "--all", cwd=template)
-    git("commit", "--quiet", "-m", "Template", cwd=template)
+            (work / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, work / relative)
+    git("init", "--quiet", "--initial-branch", "main", cwd=work)
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", "Template", cwd=work)
+    git("init", "--quiet", "--bare", tmp_path / "template.git", cwd=tmp_path)
+    template = Template(work, tmp_path / "template.git")
+    git("push", "--quiet", template.url, "HEAD:main", cwd=work)
+    template.release(FIRST)
 
-    created = cruft("create", "--no-input", "--output-dir", tmp_path, template, cwd=tmp_path)
+    created = cruft(
+        "create", "--no-input", "--checkout", FIRST, "--output-dir", tmp_path, template.url,
+        cwd=tmp_path,
+    )  # fmt: skip
     assert created.returncode == 0, created.stdout + created.stderr
     assert "Created my-service. Next:" in created.stdout
     path = tmp_path / "my-service"
@@ -93,16 +138,22 @@ def service(tmp_path: Path) -> Service:
     with (path / "requirements.in").open("a") as requirements:
         requirements.write(TEAM_REQUIREMENT)
     git("commit", "--quiet", "--all", "-m", "Team changes", cwd=path)
-    return Service(path, template)
+    venv = venv_for(path / "requirements-dev.txt")
+    (venv / "installed").touch()  # keyed by this lock: up to date
+    return Service(path, template, venv)
 
 
-def test_the_service_records_its_template_and_commit(service: Service) -> None:
+def test_the_service_records_its_template_release_and_commit(service: Service) -> None:
     record = json.loads(service.read(".cruft.json"))
 
-    assert record["template"] == str(service.template)
-    assert record["commit"] == git("rev-parse", "HEAD", cwd=service.template).strip()
-    assert record["context"]["cookiecutter"]["project_slug"] == "my-service"
-    assert cruft("check", cwd=service.path).returncode == 0
+    assert record["template"] == str(service.template.url)
+    assert record["checkout"] == FIRST
+    assert (
+        record["commit"]
+        == git("rev-parse", f"{FIRST}^{{commit}}", cwd=service.template.work).strip()
+    )
+    assert record["context"]["cookiecutter"]["_template_version"] == FIRST[1:]
+    assert service.make("template-check").returncode == 0
 
 
 def test_diff_shows_what_the_team_changed(service: Service) -> None:
@@ -114,17 +165,17 @@ def test_diff_shows_what_the_team_changed(service: Service) -> None:
     assert "orjson" in diff.stdout
 
 
-def test_update_brings_the_template_change_and_keeps_the_teams(service: Service) -> None:
-    commit = commit_template_change(
-        service.template,
-        edit={"app/main.py": (OLD_DOCSTRING, NEW_DOCSTRING)},
-        new={"CHANGELOG.md": "# Changes\n"},
+def test_updates_go_to_the_newest_release_never_to_unreleased_main(service: Service) -> None:
+    service.template.change(
+        edit={"app/main.py": (OLD_DOCSTRING, NEW_DOCSTRING)}, new={"CHANGELOG.md": "# Changes\n"}
     )
-    behind = cruft("check", cwd=service.path)
-    assert behind.returncode == 1
+    released = service.template.release("v9.1.0")
+    service.template.change(edit={}, new={"UNRELEASED.md": "not yet\n"})
+    behind = service.make("template-check")
+    assert behind.returncode != 0
     assert "out of date" in behind.stdout
 
-    updated = cruft("update", "--skip-apply-ask", cwd=service.path)
+    updated = service.make("template-update")
 
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert "Next:" not in updated.stdout
@@ -133,23 +184,38 @@ def test_update_brings_the_template_change_and_keeps_the_teams(service: Service)
     assert TEAM_ROUTE in main
     assert service.read("requirements.in").endswith(TEAM_REQUIREMENT)
     assert service.read("CHANGELOG.md") == "# Changes\n"
-    assert json.loads(service.read(".cruft.json"))["commit"] == commit
-    assert cruft("check", cwd=service.path).returncode == 0
+    assert not (service.path / "UNRELEASED.md").exists()
+    assert list(service.path.rglob("*.rej")) == []
+    record = json.loads(service.read(".cruft.json"))
+    assert (record["checkout"], record["commit"]) == ("v9.1.0", released)
+    assert service.make("template-check").returncode == 0  # main's newer commit is no release
+
+
+def test_the_newest_release_is_the_highest_version_not_the_latest_tag(service: Service) -> None:
+    service.template.change(edit={}, new={"TEN.md": "10\n"})
+    service.template.release("v10.0.0")
+    service.template.change(edit={}, new={"NINE.md": "9.9\n"})
+    service.template.release("v9.9.0")  # a fix to the older line, tagged later
+    service.template.release("v11.0.0-rc1")  # not a release
+
+    newest = run("scripts/newest-template-release.sh", cwd=service.path)
+
+    assert newest.stdout == "v10.0.0\n"
 
 
 def test_conflicting_changes_are_reported_and_both_sides_kept(service: Service) -> None:
-    commit_template_change(
-        service.template,
+    service.template.change(
         edit={"app/main.py": ("\napp = create_app()\n", "\napp = create_app()  # template\n")},
         new={},
     )
+    service.template.release("v9.1.0")
     main = service.path / "app" / "main.py"
     main.write_text(
         main.read_text().replace("\napp = create_app()\n", "\napp = create_app()  # team\n")
     )
     git("commit", "--quiet", "--all", "-m", "Team edits the same line", cwd=service.path)
 
-    updated = cruft("update", "--skip-apply-ask", cwd=service.path)
+    updated = service.make("template-update")
 
     output = updated.stdout + updated.stderr
     assert "app/main.py' with conflicts" in output
@@ -159,19 +225,21 @@ def test_conflicting_changes_are_reported_and_both_sides_kept(service: Service) 
     assert "app = create_app()  # template" in text
     assert "<<<<<<<" in text
     assert TEAM_ROUTE in text
+    assert list(service.path.rglob("*.rej")) == []
 
 
 def test_pre_commit_hook_reports_a_service_behind_its_template(service: Service) -> None:
-    """The baked pre-commit config's cruft hook fails until `cruft update` has run."""
-    environment = environment_with(PRE_COMMIT_HOME=str(PRE_COMMIT_HOME))
-    hook = (TOOLS / "pre-commit", "run", "cruft", "--all-files")
+    """The baked pre-commit config's hook fails until `make template-update` has run."""
+    environment = environment_with(PRE_COMMIT_HOME=str(PRE_COMMIT_HOME), VENV=str(service.venv))
+    hook = (TOOLS / "pre-commit", "run", "template-check", "--all-files")
 
     run(*hook, cwd=service.path, env=environment)
-    commit_template_change(service.template, edit={}, new={"CHANGELOG.md": "# Changes\n"})
+    service.template.change(edit={}, new={"CHANGELOG.md": "# Changes\n"})
+    service.template.release("v9.1.0")
     behind = subprocess.run(hook, cwd=service.path, env=environment, capture_output=True, text=True)
     assert behind.returncode == 1
     assert "out of date" in behind.stdout
 
-    assert cruft("update", "--skip-apply-ask", cwd=service.path).returncode == 0
+    assert service.make("template-update").returncode == 0
     git("add", "--all", cwd=service.path)
     run(*hook, cwd=service.path, env=environment)

@@ -1,0 +1,16 @@
+#!/usr/bin/env sh
+# Prints the newest release (the highest vX.Y.Z tag) of the template this service
+# was made from, as .cruft.json names it. `make template-check` and
+# `make template-update` compare and update against it, so a service goes from one
+# release of the template to the next, never to the template's unreleased main.
+set -eu
+
+PYTHON=${PYTHON:-python3}
+template=$("$PYTHON" -c 'import json; print(json.load(open(".cruft.json"))["template"])')
+newest=$(git ls-remote --tags --refs --sort=-version:refname "$template" 'refs/tags/v*' \
+    | sed -n 's#^.*refs/tags/\(v[0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\)$#\1#p' | head -n 1)
+if [ -z "$newest" ]; then
+    echo "error: $template has no release tag (vX.Y.Z) to update to" >&2
+    exit 1
+fi
+echo "$newest"
