@@ -100,6 +100,14 @@ def venv_for(lock: Path) -> Path:
     return path
 
 
+def service_venv(project: Path) -> Path:
+    """The shared venv for a baked project's dev lock, marked up to date for its
+    Makefile (whose targets make .venv when the stamp is older than the locks)."""
+    venv = venv_for(project / "requirements-dev.txt")
+    (venv / "installed").touch()
+    return venv
+
+
 def environment_with(*, path_first: Path | None = None, **variables: str) -> dict[str, str]:
     """This process's environment with ``variables`` set and ``path_first`` leading PATH."""
     environment = {**os.environ, **variables}

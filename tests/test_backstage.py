@@ -35,6 +35,7 @@ from tests.helpers import (
     published_files,
     template_module,
 )
+from tests.test_inputs import PROBE
 from tests.test_validation import INVALID, VALID, defaults
 
 pre = template_module("rules")
@@ -320,7 +321,6 @@ def test_the_baked_catalog_entry_names_its_template_and_version(
 
 # Every key that takes text, with code that would leave a file behind if it ran.
 TEXT_KEYS = [key for key, rule in pre.RULES.items() if key not in CHOICES]
-PROBE = '{{{{ cycler.__init__.__globals__.os.system("touch {marker}") }}}}'
 
 
 @pytest.mark.parametrize("skip_validation", [False, True], ids=["task-api", "around-the-form"])

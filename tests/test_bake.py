@@ -27,8 +27,8 @@ from tests.helpers import (
     context_of,
     environment_with,
     run,
+    service_venv,
     text_files,
-    venv_for,
 )
 
 # The defaults, every other value of every choice key, and the free-form keys
@@ -332,8 +332,7 @@ def test_the_wrong_python_is_refused_in_one_line(
 
 def test_project_passes_its_own_lint_and_tests(case) -> None:
     _, project = case
-    environment = venv_for(project / "requirements-dev.txt")
-    (environment / "installed").touch()  # the venv is keyed by this lock: up to date
+    environment = service_venv(project)
 
     run("make", "lint", "test", f"VENV={environment}", cwd=project)
 

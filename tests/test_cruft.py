@@ -24,7 +24,7 @@ from tests.helpers import (
     TOOLS,
     environment_with,
     run,
-    venv_for,
+    service_venv,
 )
 
 SLUG_DIR = "{{cookiecutter.project_slug}}"
@@ -138,9 +138,7 @@ def service(tmp_path: Path) -> Service:
     with (path / "requirements.in").open("a") as requirements:
         requirements.write(TEAM_REQUIREMENT)
     git("commit", "--quiet", "--all", "-m", "Team changes", cwd=path)
-    venv = venv_for(path / "requirements-dev.txt")
-    (venv / "installed").touch()  # keyed by this lock: up to date
-    return Service(path, template, venv)
+    return Service(path, template, service_venv(path))
 
 
 def test_the_service_records_its_template_release_and_commit(service: Service) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHOICES, HOST_PYTHON, TOOLS, Bake, environment_with, run, venv_for
+from tests.helpers import CHOICES, HOST_PYTHON, TOOLS, Bake, environment_with, run, service_venv
 
 CANARY = "CANARY-TOKEN-7f3a"
 # A real index (PyPI answers with credentials present), named with a canary credential.
@@ -29,9 +29,7 @@ def locked_service(bake: Bake, manager: str, tmp_path: Path) -> tuple[Path, list
     shutil.copytree(bake(package_manager=manager, python_version=HOST_PYTHON), project)
     if manager == "uv":  # the uv variant's lock needs only uv on PATH
         return project, []
-    venv = venv_for(project / "requirements-dev.txt")
-    (venv / "installed").touch()  # keyed by this lock: up to date
-    return project, [f"VENV={venv}"]
+    return project, [f"VENV={service_venv(project)}"]
 
 
 def machine_configuration(tmp_path: Path) -> dict[str, str]:
