@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, Bake, run
-from tests.test_ci import PINNED_ACTION
+from tests.test_ci import PINNED_ACTION, schema_check
 
 VERSION = TEMPLATE_CONTEXT["_template_version"]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -53,6 +53,31 @@ def test_the_templates_own_ci_runs_the_readmes_test_command_with_docker_required
     # PyYAML reads the key `on` as True, the YAML 1.1 boolean.
     assert {"pull_request", "push"} <= set(workflow[True])
     assert workflow[True]["push"]["branches"] == ["main"]
+
+
+def test_the_templates_gitlab_ci_runs_the_readmes_test_command_with_docker_required() -> None:
+    config = ROOT / ".gitlab-ci.yml"
+    schema_check("gitlab-ci", config)
+    pipeline = yaml.safe_load(config.read_text())
+    job = pipeline["test"]
+
+    assert job["script"] == ["make test"]
+    assert job["variables"]["REQUIRE_DOCKER"] == "1"
+    conditions = [rule["if"] for rule in pipeline["workflow"]["rules"]]
+    assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in conditions
+    assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions
+
+
+def test_the_gitlab_job_runs_its_own_docker_engine_on_its_own_loopback(tmp_path) -> None:
+    """The tests publish containers on 127.0.0.1: a docker:dind service would put them on
+    another host. GitLab runs before_script and script as one shell script."""
+    job = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())["test"]
+    script = tmp_path / "before_script.sh"
+    script.write_text("#!/bin/sh\nset -e\n" + "\n".join(job["before_script"]) + "\n")
+
+    assert "services" not in job and "DOCKER_HOST" not in job["variables"]
+    assert any(line.startswith("dockerd ") and line.endswith("&") for line in job["before_script"])
+    run(TOOLS / "shellcheck", script, cwd=tmp_path)
 
 
 def test_the_weekly_relock_fails_when_make_lock_changes_a_lock() -> None:
