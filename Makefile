@@ -1,13 +1,13 @@
 # The template's own tasks; `make` alone lists them.
 .DEFAULT_GOAL := help
-.PHONY: help bake test lint lock clean
+.PHONY: help bake test lint generate lock clean
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
 
 # The tools, from the hashed lock; rebuilt whenever the lock changes.
 $(VENV)/installed: requirements-dev.txt
@@ -31,6 +31,9 @@ test: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Run the whole tes
 lint: $(VENV)/installed ## Lint the template's own Python
 	$(BIN)/ruff check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"
 	$(BIN)/ruff format --check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"
+
+generate: $(VENV)/installed ## Rewrite what restates cookiecutter.json: template.yaml, the README's prompts
+	$(BIN)/python scripts/generate.py
 
 lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it bakes
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \

@@ -31,14 +31,8 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-from tests.dockercli import (
-    ADDED_REQUIREMENT,
-    HARDENED,
-    INSTALLERS,
-    Container,
-    Docker,
-    Installer,
-)
+from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, InstallLog
+from harness.docker import HARDENED, Container, Docker
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "python:3.13-slim"
@@ -65,7 +59,7 @@ ENV PATH="/app/.venv/bin:$PATH"
 USER appuser
 ENTRYPOINT ["python", "-m", "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
 """
-REFERENCE = Installer("pip install -r requirements.txt", INSTALLERS["pip"].downloaded)
+REFERENCE = InstallLog("pip install -r requirements.txt", INSTALL_LOGS["pip"].downloaded)
 
 # The throughput ceiling: the least an ASGI app can do, served by the same uvicorn.
 CEILING_APP = """\
@@ -83,7 +77,7 @@ async def app(scope, receive, send):
 class Variant:
     name: str
     context: Path
-    installer: Installer
+    installer: InstallLog
     figures: dict[str, list[float]] = field(default_factory=dict)
 
     @property
@@ -104,7 +98,7 @@ def prepare(workdir: Path) -> list[Variant]:
             output_dir=str(workdir / manager),
             extra_context={"package_manager": manager, "dockerfile_frontend": ""},
         )
-        variants.append(Variant(f"template-{manager}", Path(project), INSTALLERS[manager]))
+        variants.append(Variant(f"template-{manager}", Path(project), INSTALL_LOGS[manager]))
     reference = Path(shutil.copytree(variants[0].context, workdir / "reference" / "my-service"))
     (reference / "Dockerfile").write_text(REFERENCE_DOCKERFILE)
     (reference / ".dockerignore").unlink()

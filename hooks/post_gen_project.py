@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,30 +23,20 @@ try:
 except ModuleNotFoundError:  # Python 3.10, which cookiecutter still supports
     tomllib = None
 
-# Paths that exist for some choices only: path -> (key, the values that keep it).
-OPTIONAL_PATHS = {
-    ".github": ("ci", ("github",)),
-    ".gitlab-ci.yml": ("ci", ("gitlab",)),
-    "renovate.json": ("ci", ("gitlab",)),
-    "deploy/kubernetes": ("kubernetes", ("manifests",)),
-    "deploy/helm": ("kubernetes", ("helm",)),
-    "deploy": ("kubernetes", ("manifests", "helm")),
-}
-
-
 # The template's own code, which the project template carries for Backstage's
 # action (see _template/extensions.py); never part of a service.
 TEMPLATE_ONLY = "_template"
 
 
-def remove_unselected(project: Path, context: Mapping[str, str]) -> list[str]:
-    """Delete the template's own code and every optional path whose choice was not
-    made; return the optional paths that went."""
+def remove_unselected(project: Path, context: Mapping[str, Any]) -> list[str]:
+    """Delete the template's own code and every path of cookiecutter.json's
+    ``_optional_paths`` ({path: {key: the values that keep it}}) whose choice was
+    not made; return the optional paths that went."""
     shutil.rmtree(project / TEMPLATE_ONLY, ignore_errors=True)
     removed = []
-    for relative, (key, keep_values) in OPTIONAL_PATHS.items():
+    for relative, keep in context["_optional_paths"].items():
         path = project / relative
-        if context[key] in keep_values or not path.exists():
+        if all(context[key] in values for key, values in keep.items()) or not path.exists():
             continue
         if path.is_dir():
             shutil.rmtree(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.dockercli import Docker
+from harness.docker import Docker
 from tests.helpers import ROOT, Bake, case_id
 
 # CI tries the same examples every run, so a submission fails only for what it

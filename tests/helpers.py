@@ -18,7 +18,9 @@ from types import ModuleType
 
 import dockerfile
 import yaml
+from cookiecutter.extensions import SlugifyExtension
 from cookiecutter.main import cookiecutter
+from jinja2 import Environment
 
 from hooks import post_gen_project as post
 
@@ -54,14 +56,22 @@ def template_module(name: str) -> ModuleType:
     return module
 
 
-def context_of(extra: dict[str, str]) -> dict[str, str]:
-    """The values a bake with ``extra`` gets for the keys whose default is not derived."""
-    defaults = {
-        key: str(value[0] if isinstance(value, list) else value)
-        for key, value in TEMPLATE_CONTEXT.items()
-        if not key.startswith("_") and "{{" not in str(value)
-    }
-    return {**defaults, **extra}
+def default_context(**overrides: str) -> dict[str, str]:
+    """The answers a ``--no-input`` bake with ``overrides`` validates: every prompted
+    key as text, choice keys at their first value, and the derived keys (the slug,
+    the base image) rendered from cookiecutter.json's own expressions in its order."""
+    environment = Environment(extensions=[SlugifyExtension])
+    context: dict[str, str] = {}
+    for key, value in TEMPLATE_CONTEXT.items():
+        if key.startswith("_"):
+            continue
+        if key in overrides:
+            context[key] = overrides[key]
+        elif isinstance(value, list):
+            context[key] = value[0]
+        else:
+            context[key] = environment.from_string(str(value)).render(cookiecutter=context)
+    return context
 
 
 def case_id(extra: dict[str, str]) -> str:

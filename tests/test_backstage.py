@@ -24,6 +24,7 @@ import yaml
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
+from tests.cases import PYTHON_TAGS, TABLE
 from tests.helpers import (
     CHOICES,
     ROOT,
@@ -31,12 +32,12 @@ from tests.helpers import (
     TOOLS,
     Bake,
     case_id,
+    default_context,
     fresh_bake,
     published_files,
     template_module,
 )
 from tests.test_inputs import PROBE
-from tests.test_validation import INVALID, VALID, defaults
 
 pre = template_module("rules")
 SCHEMAS = ROOT / "tests" / "schemas" / "backstage"
@@ -101,58 +102,9 @@ def portal_verdicts(contexts: list[dict[str, str]]) -> list[list[str]]:
     return scaffold(request, TOOLS)["errors"]
 
 
-def context_with(key: str, value: str) -> dict[str, str]:
-    context = {**defaults(), key: value}
-    if key == "python_version":
-        context["base_image"] = f"python:{value}-slim"
-    return context
-
-
-# One table for both: test_validation.py's valid and invalid values, values near
-# the edges of each rule, and the python tag of base_image against python_version.
-EDGES = [
-    ("project_name", "trailing\u00a0"),
-    ("project_name", "\u2028"),
-    ("project_name", "tab\tinside"),
-    ("project_name", "é" * pre.MAX_TEXT),
-    ("description", " "),
-    ("author_email", "zoë@exämple.com"),
-    ("author_email", "a@b.c."),
-    ("port", " 8000"),
-    ("port", "08000"),
-    ("port", "8000.5"),
-    ("app_uid", "1000"),
-    ("app_gid", "65535"),
-    ("base_image", "python:3.13-slimé"),
-    ("base_image", "a" * 255 + ":tag"),
-    ("base_image", "a" * 256 + ":tag"),
-    ("base_image", "registry.example.com:5000/" + "a" * 230 + ":3.13"),
-    ("uv_image", "ghcr.io/astral-sh/uv:0.13.8@sha256:" + "a" * 64),
-    ("uv_image", "ghcr.io/astral-sh/uv:0.13"),
-    ("dockerfile_frontend", ""),
-]
-TABLE = [
-    *((key, value) for key, values in VALID.items() for value in values),
-    *((key, value) for key, cases in INVALID.items() for value, _ in cases),
-    *EDGES,
-]
-PYTHON_TAGS = [
-    ("python:3.12-slim", "3.13"),
-    ("python:3.13.1-slim-bookworm", "3.13"),
-    ("python:3.13", "3.13"),
-    ("python:3.131", "3.13"),
-    ("mirror.example.com/python:3.11-alpine", "3.13"),
-    ("python:3.11@sha256:" + "0" * 64, "3.11"),
-    ("python:3.12@sha256:" + "0" * 64, "3.11"),
-    ("python:slim", "3.13"),
-    ("company/base:2024.10", "3.13"),
-    ("python:5000/python:3.12", "3.14"),
-]
-
-
 CASES = [
-    *(context_with(key, value) for key, value in TABLE),
-    *({**defaults(), "base_image": image, "python_version": v} for image, v in PYTHON_TAGS),
+    *(default_context(**{key: value}) for key, value in TABLE),
+    *(default_context(base_image=image, python_version=v) for image, v in PYTHON_TAGS),
 ]
 
 
@@ -169,7 +121,7 @@ def test_the_task_api_refuses_exactly_what_the_rules_refuse() -> None:
 
 def test_the_table_holds_both_verdicts_for_every_key() -> None:
     for key in pre.RULES:
-        verdicts = {pre.validate(context_with(k, v)) == [] for k, v in TABLE if k == key}
+        verdicts = {pre.validate(default_context(**{k: v})) == [] for k, v in TABLE if k == key}
         assert verdicts == {True, False} or (key in CHOICES and verdicts), key
 
 
@@ -185,7 +137,7 @@ def test_the_form_asks_for_every_cookiecutter_key_with_its_default_and_choices()
     properties = form_properties()
 
     assert sorted(properties) == sorted([*pre.RULES, *FORM_ONLY])
-    cli_defaults = {key: as_submitted(key, value) for key, value in defaults().items()}
+    cli_defaults = {key: as_submitted(key, value) for key, value in default_context().items()}
     # The slug and the base image are derived from other answers when left empty.
     for key in pre.RULES.keys() - {"project_slug", "base_image"}:
         assert properties[key]["default"] == cli_defaults[key], key

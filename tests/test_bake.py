@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.cases import COMBINATIONS
 from tests.helpers import (
     CHOICES,
     GIT,
@@ -23,34 +24,12 @@ from tests.helpers import (
     Bake,
     assert_every_file_parses,
     assert_free_text_verbatim,
-    case_id,
-    context_of,
+    default_context,
     environment_with,
     run,
     service_venv,
     text_files,
 )
-
-# The defaults, every other value of every choice key, and the free-form keys
-# changed from their defaults.
-COMBINATIONS = [
-    {},
-    *({key: value} for key, values in CHOICES.items() for value in values[1:]),
-    {"port": "9000", "app_uid": "2000", "app_gid": "3000"},
-    {"dockerfile_frontend": ""},
-    {"base_image": "registry.example.com/mirror/python:3.13-slim@sha256:" + "a" * 64},
-    {
-        "project_name": 'O\'Brien "Quotes" & Co: {braces} #1',
-        "description": 'A description with "quotes", \\backslashes\\ and key: value # no comment',
-        "author_name": "Zoë Ångström — Équipe",
-    },
-    {
-        "project_name": "Ünïcödé 😀 サービス, " + "long " * 33 + "name ending in \\",
-        "description": "'''triple''' and \"\"\"quotes\"\"\" are fine: [x] {y} *z* `code`",
-        "author_email": "o'brien+svc@example.co.uk",
-    },
-]
-COMBINATION_IDS = [case_id(extra) for extra in COMBINATIONS]
 
 ALWAYS = [
     ".dockerignore",
@@ -113,14 +92,14 @@ KUBERNETES_FILES = {
 }
 
 
-@pytest.fixture(params=COMBINATIONS, ids=COMBINATION_IDS, scope="module")
+@pytest.fixture(params=COMBINATIONS.values(), ids=COMBINATIONS.keys(), scope="module")
 def case(request, bake: Bake) -> tuple[dict[str, str], Path]:
     return request.param, bake(**request.param)
 
 
 def test_project_has_its_files(case) -> None:
     extra, project = case
-    context = context_of(extra)
+    context = default_context(**extra)
     files = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
 
     assert files == {
@@ -161,12 +140,12 @@ def test_every_file_parses(case) -> None:
 
 def test_free_text_arrives_verbatim(case) -> None:
     extra, project = case
-    assert_free_text_verbatim(project, context_of(extra))
+    assert_free_text_verbatim(project, default_context(**extra))
 
 
 def test_python_version_is_the_same_everywhere(case) -> None:
     extra, project = case
-    version = context_of(extra)["python_version"]
+    version = default_context(**extra)["python_version"]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
 
     assert (project / ".python-version").read_text().strip() == version
@@ -175,14 +154,14 @@ def test_python_version_is_the_same_everywhere(case) -> None:
         f"FROM {extra.get('base_image', f'python:{version}-slim')} AS base\n"
         in (project / "Dockerfile").read_text()
     )
-    if context_of(extra)["ci"] == "github":
+    if default_context(**extra)["ci"] == "github":
         workflow = (project / ".github/workflows/ci.yml").read_text()
         assert "python-version-file: .python-version" in workflow
 
 
 def test_port_and_user_agree_across_files(case) -> None:
     extra, project = case
-    context = context_of(extra)
+    context = default_context(**extra)
     port = context["port"]
     docker = (project / "Dockerfile").read_text()
     compose = yaml.safe_load((project / "compose.yaml").read_text())
@@ -196,10 +175,14 @@ def test_port_and_user_agree_across_files(case) -> None:
     assert f"http://127.0.0.1:{port}/docs" in (project / "README.md").read_text()
 
 
-def test_dockerfile_frontend_line(case) -> None:
-    extra, project = case
-    frontend = extra.get("dockerfile_frontend", "docker/dockerfile:1")
-    first_line = (project / "Dockerfile").read_text().splitlines()[0]
+def test_hadolint_is_clean(case) -> None:
+    _, project = case
+    run(TOOLS / "hadolint", "Dockerfile", cwd=project)
+
+
+@pytest.mark.parametrize("frontend", ["docker/dockerfile:1", ""], ids=["default", "empty"])
+def test_dockerfile_frontend_line(bake: Bake, frontend: str) -> None:
+    first_line = (bake(dockerfile_frontend=frontend) / "Dockerfile").read_text().splitlines()[0]
 
     if frontend:
         assert first_line == f"# syntax={frontend}"
@@ -207,9 +190,12 @@ def test_dockerfile_frontend_line(case) -> None:
         assert not first_line.startswith("# syntax")
 
 
-def test_git_keeps_lf_endings(case, tmp_path: Path) -> None:
-    _, project = case
-    checkout = Path(shutil.copytree(project, tmp_path / "checkout"))
+# From here on: files no choice changes, or only package_manager does, checked
+# once or once per installer rather than for every combination.
+
+
+def test_git_keeps_lf_endings(bake: Bake, tmp_path: Path) -> None:
+    checkout = Path(shutil.copytree(bake(), tmp_path / "checkout"))
     run("git", "init", "--quiet", cwd=checkout)
     (checkout / "deploy.sh").write_text("#!/bin/sh\n")
 
@@ -224,8 +210,9 @@ def test_git_keeps_lf_endings(case, tmp_path: Path) -> None:
     ]
 
 
-def test_pre_commit_hooks_pin_the_locked_versions(case) -> None:
-    _, project = case
+@pytest.mark.parametrize("manager", CHOICES["package_manager"])
+def test_pre_commit_hooks_pin_the_locked_versions(bake: Bake, manager: str) -> None:
+    project = bake(package_manager=manager)
     config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
     hooks = config["repos"][0]["hooks"]
     pins = [pin for hook in hooks for pin in hook.get("additional_dependencies", [])]
@@ -244,13 +231,9 @@ def test_pre_commit_passes_on_a_fresh_bake(bake: Bake, tmp_path: Path) -> None:
     run(TOOLS / "pre-commit", "run", "--all-files", cwd=checkout, env=environment)
 
 
-def test_hadolint_is_clean(case) -> None:
-    _, project = case
-    run(TOOLS / "hadolint", "Dockerfile", cwd=project)
-
-
-def test_requirements_are_pinned_and_hashed(case) -> None:
-    _, project = case
+@pytest.mark.parametrize("manager", CHOICES["package_manager"])
+def test_requirements_are_pinned_and_hashed(bake: Bake, manager: str) -> None:
+    project = bake(package_manager=manager)
     for name in ("requirements", "requirements-dev"):
         wanted = {
             re.split(r"[\s;<>=\[]", line)[0].lower()
@@ -272,9 +255,8 @@ def test_requirements_are_pinned_and_hashed(case) -> None:
         assert wanted <= {package for package, _ in pins}, f"{name}.txt misses {name}.in"
 
 
-def test_runtime_lock_holds_no_dev_tools(case) -> None:
-    _, project = case
-    runtime = (project / "requirements.txt").read_text()
+def test_runtime_lock_holds_no_dev_tools(bake: Bake) -> None:
+    runtime = (bake() / "requirements.txt").read_text()
     for tool in ("pytest", "httpx2", "ruff", "uv"):
         assert not re.search(rf"^{tool}==", runtime, re.MULTILINE), tool
 

@@ -20,17 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.dockercli import (
-    ADDED_REQUIREMENT,
-    HARDENED,
-    INSTALLERS,
-    NO_FRONTEND,
-    Container,
-    Docker,
-    builder_to_ourselves,
-    step_numbers,
-)
-from tests.helpers import Bake, case_id, context_of, environment_with, run
+from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, step_numbers
+from harness.docker import HARDENED, Container, Docker, builder_to_ourselves
+from tests.cases import NO_FRONTEND
+from tests.helpers import Bake, case_id, default_context, environment_with, run
 
 pytestmark = pytest.mark.docker
 
@@ -71,7 +64,7 @@ class Image:
 )
 def variant(request) -> dict[str, str]:
     """The variant's choices, defaults filled in."""
-    return context_of(request.param)
+    return default_context(**request.param)
 
 
 def checkout(bake: Bake, variant: dict[str, str], destination: Path) -> Path:
@@ -198,11 +191,11 @@ def container(docker: Docker, image: Image, variant: dict[str, str]) -> Iterator
 
 
 def test_builds_from_a_clean_cache(image: Image, variant: dict[str, str]) -> None:
-    install = step_numbers(image.log, INSTALLERS[variant["package_manager"]].step)
+    install = step_numbers(image.log, INSTALL_LOGS[variant["package_manager"]].step)
 
     assert install, f"no install step in the build log:\n{image.log}"
     assert f"#{install[0]} CACHED" not in image.log
-    assert INSTALLERS[variant["package_manager"]].downloads(image.log) > 0, "a cache was warm"
+    assert INSTALL_LOGS[variant["package_manager"]].downloads(image.log) > 0, "a cache was warm"
 
 
 def test_serves_health_on_the_published_port(container: Container) -> None:
@@ -273,7 +266,7 @@ def test_code_change_reuses_the_dependency_layer(
     docker: Docker, code_change: CodeChange, variant: dict[str, str]
 ) -> None:
     log = code_change.after.log
-    install = step_numbers(log, INSTALLERS[variant["package_manager"]].step)
+    install = step_numbers(log, INSTALL_LOGS[variant["package_manager"]].step)
 
     assert install and f"#{install[0]} CACHED" in log, log
     assert docker.new_layer_bytes(code_change.before.tag, code_change.after.tag) < 1_000_000
@@ -282,7 +275,7 @@ def test_code_change_reuses_the_dependency_layer(
 def test_added_requirement_downloads_only_itself(
     docker: Docker, requirement_added: Image, variant: dict[str, str]
 ) -> None:
-    installer = INSTALLERS[variant["package_manager"]]
+    installer = INSTALL_LOGS[variant["package_manager"]]
     log = requirement_added.log
     install = step_numbers(log, installer.step)
 
@@ -397,7 +390,7 @@ def mount_carried(
 def test_cache_mount_survives_export_and_import(
     mount_carried: MountCarried, variant: dict[str, str]
 ) -> None:
-    installer = INSTALLERS[variant["package_manager"]]
+    installer = INSTALL_LOGS[variant["package_manager"]]
     for built in (mount_carried.cold, mount_carried.imported):
         install = step_numbers(built.log, installer.step)
         assert install and f"#{install[0]} CACHED" not in built.log, "the install step did not run"

@@ -129,20 +129,35 @@ def numbers(low: int, high: int) -> st.SearchStrategy[str]:
 COMPONENT = r"[a-z0-9]+([._-][a-z0-9]+)*"
 IMAGE = rf"([a-z0-9]+(\.[a-z0-9]+)*(:[0-9]{{2,5}})?/)?{COMPONENT}(/{COMPONENT}){{0,2}}"
 DIGEST = r"(@sha256:[0-9a-f]{64})?"
-STRATEGIES = {
-    "project_name": FREE_TEXT,
-    "description": FREE_TEXT,
-    "author_name": FREE_TEXT,
-    "author_email": valid_or(st.emails()),
-    "project_slug": valid_or(st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?\Z")),
-    "port": numbers(1024, 65535),
-    "app_uid": numbers(1000, 65534),
-    "app_gid": numbers(1000, 65534),
-    "base_image": valid_or(st.from_regex(rf"\A{IMAGE}(:[\w.-]{{1,20}})?{DIGEST}\Z")),
-    "dockerfile_frontend": valid_or(st.from_regex(rf"\A{IMAGE}(:[\w.-]{{1,20}})?{DIGEST}\Z")),
-    "uv_image": valid_or(st.from_regex(rf"\A{IMAGE}:\d{{1,2}}\.\d{{1,2}}\.\d{{1,2}}{DIGEST}\Z")),
+IMAGES = rf"\A{IMAGE}(:[\w.-]{{1,20}})?{DIGEST}\Z"
+# Values for each kind of rule; a key takes its rule's, so a new key with an
+# existing rule needs nothing here, and a new rule needs a line.
+FREE_TEXT_RULES = {
+    pre.one_line_text: FREE_TEXT,
+    pre.optional_one_line_text: FREE_TEXT,
+    pre.author_email: valid_or(st.emails()),
 }
-FREE_KEYS = {"project_name", "description", "author_name", "author_email"}
+BY_RULE = {
+    **FREE_TEXT_RULES,
+    pre.project_slug: valid_or(st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?\Z")),
+    pre.image_reference: valid_or(st.from_regex(IMAGES)),
+    pre.optional_image_reference: valid_or(st.from_regex(IMAGES)),
+    pre.uv_image_reference: valid_or(
+        st.from_regex(rf"\A{IMAGE}:\d{{1,2}}\.\d{{1,2}}\.\d{{1,2}}{DIGEST}\Z")
+    ),
+}
+
+
+def strategy_for(rule) -> st.SearchStrategy[str] | None:
+    if rule in BY_RULE:
+        return BY_RULE[rule]
+    if rule.form["type"] == "integer":
+        return numbers(rule.form["minimum"], rule.form["maximum"])
+    return None
+
+
+STRATEGIES = {key: strategy_for(rule) for key, rule in pre.RULES.items() if key not in CHOICES}
+FREE_KEYS = {key for key, rule in pre.RULES.items() if rule in FREE_TEXT_RULES}
 
 
 @pytest.mark.parametrize("key", sorted(STRATEGIES))
@@ -160,7 +175,7 @@ def test_any_value_bakes_a_valid_project_or_is_refused_clearly(key: str) -> None
 
 
 def test_every_key_that_takes_text_has_a_strategy() -> None:
-    assert set(STRATEGIES) == set(pre.RULES) - set(CHOICES)
+    assert [key for key, strategy in STRATEGIES.items() if strategy is None] == []
 
 
 PROBE = '{{{{ cycler.__init__.__globals__.os.system("touch {marker}") }}}}'

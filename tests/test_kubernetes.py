@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests import pod_security
-from tests.helpers import ROOT, TOOLS, Bake, case_id, context_of, run, venv_for
+from tests.helpers import ROOT, TOOLS, Bake, case_id, default_context, run, venv_for
 
 # Each way of deploying, with default and with changed image facts.
 VARIANTS = [
@@ -85,7 +85,7 @@ def manifests(project: Path) -> list[Path]:
 @pytest.fixture(scope="module", params=VARIANTS, ids=case_id)
 def deployment(request, bake: Bake, tmp_path_factory) -> Deployment:
     project = bake(**request.param)
-    context = context_of(request.param)
+    context = default_context(**request.param)
     if request.param["kubernetes"] == "helm":
         files = render_chart(project / "deploy" / "helm", tmp_path_factory.mktemp("rendered"))
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hooks import post_gen_project as post
-from tests.helpers import Bake
+from tests.helpers import TEMPLATE_CONTEXT, Bake
 
 
 @pytest.fixture
@@ -60,7 +60,9 @@ def test_removes_what_the_choices_exclude(
     for file in (".github/workflows/ci.yml", ".gitlab-ci.yml", "renovate.json"):
         (tmp_path / file).write_text("{}\n")
 
-    assert post.remove_unselected(tmp_path, choices) == removed
+    context = {**choices, "_optional_paths": TEMPLATE_CONTEXT["_optional_paths"]}
+
+    assert post.remove_unselected(tmp_path, context) == removed
     for path in removed:
         assert not (tmp_path / path).exists()
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import pytest
 from passlib.apache import HtpasswdFile
 
-from tests.dockercli import NO_FRONTEND, Docker, builder_to_ourselves
+from harness.docker import Docker, builder_to_ourselves
+from tests.cases import NO_FRONTEND
 from tests.helpers import CHOICES, TOOLS, Bake
 
 pytestmark = pytest.mark.docker

@@ -10,99 +10,10 @@ import pytest
 from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemplate
 from jinja2 import Environment
 
-from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT, template_module
+from tests.cases import INVALID, VALID
+from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT, default_context, template_module
 
 pre = template_module("rules")
-
-VALID = {
-    "project_name": ["My Service", 'Zoë\'s "quoted" service: v2 #1', "x" * pre.MAX_TEXT],
-    "project_slug": ["my-service", "a", "svc2", "1password-sync", "a" * 63],
-    "description": ["", "One line, with punctuation: yes! {braces} & <tags>."],
-    "author_name": ["Platform Team", "Zoë Ångström"],
-    "author_email": ["platform@example.com", "first.last+tag@sub.example.co.uk"],
-    "python_version": list(pre.SUPPORTED_PYTHONS),
-    "package_manager": list(pre.PACKAGE_MANAGERS),
-    "ci": list(pre.CI_SYSTEMS),
-    "kubernetes": list(pre.KUBERNETES),
-    "port": ["1024", "8000", "65535"],
-    "app_uid": ["1000", "1001", "65534"],
-    "app_gid": ["1000", "65534"],
-    "base_image": [
-        "python:3.13-slim",
-        "registry.example.com:5000/mirror/python:3.13-slim",
-        "localhost/python@sha256:" + "0" * 64,
-        "[::1]:5000/python:3.13-slim",
-    ],
-    "dockerfile_frontend": ["", "docker/dockerfile:1", "mirror.example.com/docker/dockerfile:1.9"],
-    "uv_image": [
-        "ghcr.io/astral-sh/uv:0.13.8",
-        "mirror.example.com:5000/astral/uv:0.14.0@sha256:" + "f" * 64,
-    ],
-}
-
-# key -> (bad value, words the message must contain)
-INVALID = {
-    "project_name": [
-        ("", "must not be empty"),
-        ("   ", "must not be empty"),
-        (" padded", "must not start or end with spaces"),
-        ("two\nlines", "one line"),
-        ("tab\there", "one line"),
-        ("bell\x07", "control characters"),
-        ("x" * (pre.MAX_TEXT + 1), f"at most {pre.MAX_TEXT}"),
-    ],
-    "project_slug": [
-        ("", "DNS-1123 label"),
-        ("My-Service", "lowercase"),
-        ("my_service", "DNS-1123 label"),
-        ("-leading", "starting and ending"),
-        ("trailing-", "starting and ending"),
-        ("a" * 64, "1-63"),
-        ("../escape", "DNS-1123 label"),
-    ],
-    "description": [("line\nbreak", "one line")],
-    "author_name": [("", "must not be empty")],
-    "author_email": [("nope", "name@example.com"), ("a@b", "email"), ("a b@c.de", "email")],
-    "python_version": [("3.10", "'3.11', '3.12', '3.13', '3.14'"), ("3", "one of")],
-    "package_manager": [("poetry", "'pip', 'uv'")],
-    "ci": [("jenkins", "'github', 'gitlab', 'none'")],
-    "kubernetes": [("kustomize", "'manifests', 'helm', 'none'")],
-    "port": [
-        ("80", "non-root user, which cannot bind ports below 1024"),
-        ("1023", "1024 to 65535"),
-        ("65536", "1024 to 65535"),
-        ("http", "whole number"),
-        ("8000.0", "whole number"),
-        ("-1", "whole number"),
-        ("\uff18\uff10\uff18\uff10", "whole number"),  # fullwidth digits, not ASCII
-    ],
-    "app_uid": [("0", "not root"), ("999", "1000 to 65534"), ("65535", "1000 to 65534")],
-    "app_gid": [("0", "not root"), ("abc", "whole number")],
-    "base_image": [
-        ("Python:3.13", "Docker image reference"),
-        ("python:3.13 slim", "Docker image reference"),
-        ("", "Docker image reference"),
-        ("python@sha256:short", "Docker image reference"),
-    ],
-    "dockerfile_frontend": [("docker/Dockerfile:1", "Docker image reference")],
-    "uv_image": [
-        ("uv image", "uv image reference"),
-        ("ghcr.io/astral-sh/uv:latest", "tagged with uv's version"),
-        ("ghcr.io/astral-sh/uv", "tagged with uv's version"),
-    ],
-}
-
-
-def defaults() -> dict[str, str]:
-    """The context a default bake validates: choice keys take their first value."""
-    context = {
-        key: value[0] if isinstance(value, list) else str(value)
-        for key, value in TEMPLATE_CONTEXT.items()
-        if not key.startswith("_")
-    }
-    context["project_slug"] = "my-service"
-    context["base_image"] = f"python:{context['python_version']}-slim"
-    return context
 
 
 def test_every_key_of_the_template_has_a_rule() -> None:
@@ -113,14 +24,14 @@ def test_every_key_of_the_template_has_a_rule() -> None:
 
 
 def test_defaults_are_valid() -> None:
-    assert pre.validate(defaults()) == []
+    assert pre.validate(default_context()) == []
 
 
 @pytest.mark.parametrize(
     ("key", "value"), [(key, value) for key, values in VALID.items() for value in values]
 )
 def test_accepts(key: str, value: str) -> None:
-    context = {**defaults(), key: value}
+    context = default_context(**{key: value})
     if key == "python_version":
         context["base_image"] = f"python:{value}-slim"
 
@@ -132,7 +43,8 @@ def test_accepts(key: str, value: str) -> None:
     [(key, value, words) for key, cases in INVALID.items() for value, words in cases],
 )
 def test_refuses_naming_key_value_and_what_is_allowed(key: str, value: str, words: str) -> None:
-    errors = pre.validate({**defaults(), key: value})
+    # The slug kept valid: a bad project_name would otherwise derive a bad one too.
+    errors = pre.validate(default_context(**{"project_slug": "my-service", key: value}))
 
     assert len(errors) == 1
     assert errors[0].startswith(f"{key}={value!r} ")
@@ -140,7 +52,7 @@ def test_refuses_naming_key_value_and_what_is_allowed(key: str, value: str, word
 
 
 def test_reports_every_problem_at_once() -> None:
-    context = {**defaults(), "port": "80", "app_uid": "0", "project_slug": "Bad Slug"}
+    context = default_context(port="80", app_uid="0", project_slug="Bad Slug")
 
     keys = [error.split("=", 1)[0] for error in pre.validate(context)]
 
@@ -161,9 +73,7 @@ def test_reports_every_problem_at_once() -> None:
 def test_python_tag_of_base_image_must_match_python_version(
     base_image: str, python_version: str, refused: bool
 ) -> None:
-    errors = pre.validate(
-        {**defaults(), "base_image": base_image, "python_version": python_version}
-    )
+    errors = pre.validate(default_context(base_image=base_image, python_version=python_version))
 
     assert bool(errors) == refused
     if refused:
@@ -171,7 +81,7 @@ def test_python_tag_of_base_image_must_match_python_version(
 
 
 def test_an_empty_derived_slug_names_the_project_name() -> None:
-    errors = pre.validate({**defaults(), "project_name": "???", "project_slug": ""})
+    errors = pre.validate(default_context(project_name="???", project_slug=""))
 
     assert errors == [
         "project_slug='' must be a DNS-1123 label, as Kubernetes, compose and Docker image"
@@ -183,7 +93,7 @@ def test_an_empty_derived_slug_names_the_project_name() -> None:
 
 
 def test_non_text_values_are_refused() -> None:
-    errors = pre.validate({**defaults(), "port": 8000})
+    errors = pre.validate(default_context(port=8000))
 
     assert errors == ["port=8000 must be text."]
 
@@ -196,7 +106,7 @@ def test_the_hook_prints_every_problem_and_fails_only_when_there_is_one(
     environment = Environment(extensions=[template_module("extensions").RulesExtension])
     hook = environment.from_string((ROOT / "hooks" / "pre_gen_project.py").read_text())
     script = tmp_path / "pre_gen_project.py"
-    script.write_text(hook.render(cookiecutter={**defaults(), "port": port}))
+    script.write_text(hook.render(cookiecutter=default_context(port=port)))
 
     result = subprocess.run([sys.executable, script], capture_output=True, text=True)
 

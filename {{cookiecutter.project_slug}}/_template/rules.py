@@ -13,21 +13,26 @@ no hooks (extensions.py validates there). Standard library only.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
-SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
-PACKAGE_MANAGERS = ("pip", "uv")
-CI_SYSTEMS = ("github", "gitlab", "none")
-KUBERNETES = ("manifests", "helm", "none")
+# The choice keys and their values, default first: written from cookiecutter.json by
+# `make generate`, because Backstage's action copies this directory but not that file.
+CHOICES: dict[str, list[str]] = json.loads(
+    Path(__file__).with_name("choices.json").read_text(encoding="utf-8")
+)
 PORT_RANGE = (1024, 65535)
 ID_RANGE = (1000, 65534)
 MAX_TEXT = 200
 MAX_IMAGE_NAME = 255
 
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# {extra} takes the characters the portal's form must refuse too (see FORM).
+_EMAIL = r"[^@\s{extra}]+@[^@\s{extra}]+\.[^@\s.{extra}]+"
+EMAIL = re.compile(_EMAIL.format(extra=""))
 
 # Docker image references, from the grammar of distribution/reference.
 _ALNUM = r"[a-z0-9]+"
@@ -38,12 +43,35 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # ASCII, as Docker's grammar means
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@{_DIGEST})?")
-UV_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
+_UV_VERSION = r"[0-9]+\.[0-9]+\.[0-9]+"
+UV_VERSION = re.compile(_UV_VERSION)
 # Written as JSON writes a whole number: ASCII digits, no sign, spaces or leading zeros.
 WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
 PYTHON_TAG = re.compile(r"(\d+\.\d+)(?:\.\d+)?(?:$|[-.])")
 
 Rule = Callable[[str], "str | None"]
+
+# Each rule carries its JSON Schema (``form``) for the portal's form, which
+# `make generate` writes into template.yaml. Patterns are ECMAScript with the `u`
+# flag, as Backstage checks them; Unicode classes stand in for is_printable, which
+# JavaScript cannot call. tests/test_backstage.py holds both to one table of values.
+_NOT_PRINTABLE = r"\p{C}\p{Zl}\p{Zp}"
+_ONE_LINE = rf"[^\s{_NOT_PRINTABLE}](?:[^{_NOT_PRINTABLE}]*[^\s{_NOT_PRINTABLE}])?"
+_TEXT = {"type": "string", "maxLength": MAX_TEXT}
+
+
+def _image_pattern(tag: str = rf"(?::{_TAG})?") -> str:
+    """A reference whose name has at most MAX_IMAGE_NAME characters (the lookahead)."""
+    tail = rf"(?::{_TAG})?(?:@{_DIGEST})?$"
+    return rf"(?=.{{1,{MAX_IMAGE_NAME}}}{tail}){_NAME}{tag}(?:@{_DIGEST})?"
+
+
+def with_form(**schema: object) -> Callable[[Rule], Rule]:
+    def attach(rule: Rule) -> Rule:
+        rule.form = schema
+        return rule
+
+    return attach
 
 
 def is_printable(char: str) -> bool:
@@ -52,6 +80,7 @@ def is_printable(char: str) -> bool:
     return not (category.startswith("C") or category in ("Zl", "Zp"))
 
 
+@with_form(**_TEXT, minLength=1, pattern=f"^{_ONE_LINE}$")
 def one_line_text(value: str, *, required: bool = True) -> str | None:
     """Free text that lands in docs, metadata and code: one line of printable text."""
     if required and not value.strip():
@@ -69,10 +98,12 @@ def one_line_text(value: str, *, required: bool = True) -> str | None:
     return None
 
 
+@with_form(**_TEXT, pattern=f"^(?:{_ONE_LINE})?$")
 def optional_one_line_text(value: str) -> str | None:
     return one_line_text(value, required=False)
 
 
+@with_form(type="string", pattern=f"^{DNS_LABEL.pattern}$")
 def project_slug(value: str) -> str | None:
     if DNS_LABEL.fullmatch(value):
         return None
@@ -83,6 +114,7 @@ def project_slug(value: str) -> str | None:
     )
 
 
+@with_form(**_TEXT, pattern=f"^{_EMAIL.format(extra=_NOT_PRINTABLE)}$")
 def author_email(value: str) -> str | None:
     if EMAIL.fullmatch(value) and not one_line_text(value):
         return None
@@ -95,6 +127,7 @@ def choice(allowed: tuple[str, ...]) -> Rule:
             return None
         return "must be one of " + ", ".join(repr(a) for a in allowed)
 
+    check.form = {"type": "string", "enum": list(allowed)}
     return check
 
 
@@ -104,9 +137,11 @@ def integer_in(low: int, high: int, why: str = "") -> Rule:
             return None
         return f"must be a whole number from {low} to {high}{why}"
 
+    check.form = {"type": "integer", "minimum": low, "maximum": high}
     return check
 
 
+@with_form(type="string", pattern=f"^{_image_pattern()}$")
 def image_reference(value: str) -> str | None:
     match = IMAGE_REFERENCE.fullmatch(value)
     if match and len(match["name"]) <= MAX_IMAGE_NAME:
@@ -118,10 +153,12 @@ def image_reference(value: str) -> str | None:
     )
 
 
+@with_form(type="string", pattern=f"^(?:{_image_pattern()})?$")
 def optional_image_reference(value: str) -> str | None:
     return image_reference(value) if value else None
 
 
+@with_form(type="string", pattern=f"^{_image_pattern(f':{_UV_VERSION}')}$")
 def uv_image_reference(value: str) -> str | None:
     """uv's image, tagged with uv's version: CI and Makefile install that same uv."""
     match = IMAGE_REFERENCE.fullmatch(value)
@@ -139,10 +176,7 @@ RULES: dict[str, Rule] = {
     "description": optional_one_line_text,
     "author_name": one_line_text,
     "author_email": author_email,
-    "python_version": choice(SUPPORTED_PYTHONS),
-    "package_manager": choice(PACKAGE_MANAGERS),
-    "ci": choice(CI_SYSTEMS),
-    "kubernetes": choice(KUBERNETES),
+    **{key: choice(tuple(values)) for key, values in CHOICES.items()},
     "port": integer_in(
         *PORT_RANGE, " (the service runs as a non-root user, which cannot bind ports below 1024)"
     ),
@@ -152,6 +186,13 @@ RULES: dict[str, Rule] = {
     "dockerfile_frontend": optional_image_reference,
     "uv_image": uv_image_reference,
 }
+
+
+def python_tag_mismatch(version: str) -> str:
+    """ECMAScript: a ``python`` image tagged for a Python other than ``version``
+    (python_matches_base_image, for the form)."""
+    other = rf"(?!{re.escape(version)}(?:\.[0-9]+)?(?:$|[-.@]))"
+    return rf"(?:^|/)python:{other}[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:$|[-.@])"
 
 
 def python_matches_base_image(context: Mapping[str, str]) -> str | None:

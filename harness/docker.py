@@ -1,11 +1,10 @@
-"""A thin, typed wrapper around the docker CLI for the image tests."""
+"""A thin, typed wrapper around the docker CLI: engines, builds, containers."""
 
 from __future__ import annotations
 
 import fcntl
 import json
 import os
-import re
 import subprocess
 import tarfile
 import time
@@ -18,11 +17,6 @@ from pathlib import Path
 
 # Containers run as production should run them: read-only, no capabilities.
 HARDENED = ("--read-only", "--tmpfs", "/tmp", "--cap-drop=ALL", "--security-opt=no-new-privileges")
-
-
-# Offline builders cannot fetch a Dockerfile frontend image, so these bakes omit
-# the `# syntax=` line (test_bake checks that the default bakes it).
-NO_FRONTEND = {"dockerfile_frontend": ""}
 
 
 @dataclass(frozen=True)
@@ -148,40 +142,6 @@ class Container:
 
     def remove(self) -> None:
         self.docker("rm", "-f", "-v", self.id, check=False)
-
-
-@dataclass(frozen=True)
-class Installer:
-    """How an installer's build step looks in BuildKit's log."""
-
-    step: str  # text of the RUN step that installs the dependencies
-    downloaded: re.Pattern[str]  # what it prints about downloads
-
-    def downloads(self, log: str) -> int:
-        """How many packages the install step downloaded, by the installer's own report."""
-        found = self.downloaded.findall(log)
-        return sum(int(count) for count in found) if self.downloaded.groups else len(found)
-
-
-INSTALLERS = {
-    "pip": Installer(
-        "pip download --require-hashes", re.compile(r"^#\d+ [\d.]+ +Downloading ", re.M)
-    ),
-    "uv": Installer("uv pip sync", re.compile(r"^#\d+ [\d.]+ Prepared (\d+) packages? in ", re.M)),
-}
-
-
-# A requirement the default service does not have yet, pinned and hashed: what
-# the rebuild-after-adding-a-requirement checks append to requirements.txt.
-ADDED_REQUIREMENT = """six==1.17.0 \\
-    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
-    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
-"""
-
-
-def step_numbers(log: str, command: str) -> list[str]:
-    """BuildKit's step numbers for the RUN steps whose command contains ``command``."""
-    return re.findall(rf"^#(\d+) \[[^\]]+\] RUN .*{re.escape(command)}", log, re.MULTILINE)
 
 
 BUILDER_LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "template-tests-docker-builder.lock"

@@ -1,0 +1,174 @@
+"""cookiecutter.json is the one source: `make generate` writes what restates it, and
+CONTRIBUTING's recipe for a new option, followed on a copy, passes the suite's checks."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import ROOT, TOOLS, run
+
+GENERATE = ("scripts/generate.py",)
+# The tests that hold the generated files, the rules and the tables together.
+CHECKS = [
+    "tests/test_validation.py",
+    "tests/test_backstage.py::test_the_task_api_refuses_exactly_what_the_rules_refuse",
+    "tests/test_backstage.py::test_the_table_holds_both_verdicts_for_every_key",
+    "tests/test_backstage.py::test_the_form_asks_for_every_cookiecutter_key_with_its_default_and_choices",
+    "tests/test_backstage.py::test_template_yaml_is_a_valid_backstage_template",
+    "tests/test_inputs.py::test_every_key_that_takes_text_has_a_strategy",
+    "tests/test_repository.py::test_every_prompt_is_documented_in_the_readme",
+    "tests/test_generate.py::test_the_generated_files_are_up_to_date",
+]
+
+
+def generate_check(repository: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *GENERATE, "--check"], cwd=repository, capture_output=True, text=True
+    )
+
+
+def test_the_generated_files_are_up_to_date() -> None:
+    result = generate_check(ROOT)
+
+    assert result.returncode == 0, result.stderr
+
+
+def copy_of_the_repository(destination: Path) -> Path:
+    """The files git would check out, with this checkout's Backstage packages."""
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    for name in filter(None, listed.stdout.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    modules = ROOT / "tests" / "backstage" / "node_modules"
+    (destination / "tests" / "backstage" / "node_modules").symlink_to(modules)
+    return destination
+
+
+def edit_json(path: Path, edit) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def add_choices(context: dict) -> None:
+    """Step 1 for choices: a choice key and a Python version, each with its question."""
+    prompts = context.pop("__prompts__")
+    private = {key: context.pop(key) for key in [key for key in context if key.startswith("_")]}
+    context["log_format"] = ["json", "text"]
+    context["python_version"].append("3.15")
+    prompts["log_format"] = {"__prompt__": "Log format", "json": "JSON lines", "text": "Text"}
+    prompts["python_version"]["3.15"] = "3.15"
+    context.update(private, __prompts__=prompts)
+
+
+def add_free_text(context: dict) -> None:
+    """Step 1 for free text: the key, its default and its question."""
+    prompts = context.pop("__prompts__")
+    private = {key: context.pop(key) for key in [key for key in context if key.startswith("_")]}
+    context["team_channel"] = "#platform-team"
+    prompts["team_channel"] = "Chat channel of the owning team"
+    context.update(private, __prompts__=prompts)
+
+
+def add_options(context: dict) -> None:
+    add_choices(context)
+    add_free_text(context)
+
+
+def add_rule(rules: Path) -> None:
+    """Step 2: the free-text key's rule, an existing one."""
+    text = rules.read_text()
+    anchor = '    "author_email": author_email,\n'
+    assert anchor in text
+    rules.write_text(text.replace(anchor, anchor + '    "team_channel": one_line_text,\n'))
+
+
+def add_examples(cases: Path) -> None:
+    """Step 3: valid and invalid values of the free-text key."""
+    text = cases.read_text()
+    for table, example in [
+        ("\nVALID = {\n", '    "team_channel": ["#payments", "Payments on Slack"],\n'),
+        ("INVALID = {\n", '    "team_channel": [("", "must not be empty")],\n'),
+    ]:
+        assert table in text
+        text = text.replace(table, table + example)
+    cases.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory) -> Path:
+    """CONTRIBUTING's "Adding an option", steps 1-3 and `make generate`, on a copy."""
+    copy = copy_of_the_repository(tmp_path_factory.mktemp("repository"))
+    edit_json(copy / "cookiecutter.json", add_options)
+    add_rule(copy / "{{cookiecutter.project_slug}}" / "_template" / "rules.py")
+    add_examples(copy / "tests" / "cases.py")
+    # This checkout's tools stand in for the copy's venv, which make would build.
+    venv = TOOLS.parent
+    run("make", "-o", f"{venv}/installed", "generate", f"VENV={venv}", cwd=copy)
+    return copy
+
+
+def test_a_changed_cookiecutter_json_makes_the_generated_files_stale(tmp_path: Path) -> None:
+    copy = copy_of_the_repository(tmp_path)
+    edit_json(copy / "cookiecutter.json", add_choices)
+
+    result = generate_check(copy)
+
+    assert result.returncode == 1
+    stale = re.findall(r"^(\S+) is stale: run `make generate`", result.stderr, re.MULTILINE)
+    assert stale == [
+        "{{cookiecutter.project_slug}}/_template/choices.json",
+        "template.yaml",
+        "README.md",
+    ]
+
+
+def test_a_free_text_key_without_a_rule_is_named_with_the_fix(tmp_path: Path) -> None:
+    copy = copy_of_the_repository(tmp_path)
+    edit_json(copy / "cookiecutter.json", add_free_text)
+
+    result = generate_check(copy)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: 'team_channel' in cookiecutter.json has no rule: ")
+    assert "add one to RULES in {{cookiecutter.project_slug}}/_template/rules.py" in result.stderr
+
+
+def test_the_recipe_passes_the_checks_that_hold_the_sources_together(recipe: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *CHECKS],
+        cwd=recipe,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_the_recipe_reaches_the_form_the_rules_and_the_readme(recipe: Path) -> None:
+    template = yaml.safe_load((recipe / "template.yaml").read_text())
+    build = template["spec"]["parameters"][1]
+    choices = json.loads(
+        (recipe / "{{cookiecutter.project_slug}}/_template/choices.json").read_text()
+    )
+    readme = (recipe / "README.md").read_text()
+
+    assert build["properties"]["log_format"]["enum"] == ["json", "text"]
+    assert build["properties"]["team_channel"]["default"] == "#platform-team"
+    assert "3.15" in build["properties"]["python_version"]["enum"]
+    assert "3.15" in [
+        rule["if"]["properties"]["python_version"]["const"] for rule in build["allOf"]
+    ]
+    assert choices["log_format"] == ["json", "text"]
+    assert "| `team_channel` | Chat channel of the owning team | `#platform-team` |" in readme
