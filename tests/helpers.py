@@ -8,6 +8,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -74,9 +75,15 @@ def default_context(**overrides: str) -> dict[str, str]:
     return context
 
 
-def case_id(extra: dict[str, str]) -> str:
+def readable(value: object) -> str:
+    """A value as a short ASCII test id: long runs counted ('a*64'), the rest escaped."""
+    text = re.sub(r"(.)\1{7,}", lambda run: f"{run[1]}*{len(run[0])}", str(value))
+    return text.encode("ascii", "backslashreplace").decode() or "empty"
+
+
+def case_id(extra: dict[str, object]) -> str:
     """A readable test id for a set of choices: 'ci:gitlab-port:9000', or 'defaults'."""
-    return "-".join(f"{key}:{value}" for key, value in extra.items()) or "defaults"
+    return "-".join(f"{key}:{readable(value)}" for key, value in extra.items()) or "defaults"
 
 
 def venv_for(lock: Path) -> Path:

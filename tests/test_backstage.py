@@ -162,10 +162,15 @@ FORM_DEFAULTS = {
     **{key: spec["default"] for key, spec in form_properties().items() if "default" in spec},
     "repoUrl": REPO_URL,
 }
-ANSWERS = [
-    {},
-    {"python_version": "3.14", "package_manager": "uv", "ci": "gitlab", "kubernetes": "helm"},
-    {
+ANSWERS = {
+    "form-defaults": {},
+    "uv-gitlab-helm": {
+        "python_version": "3.14",
+        "package_manager": "uv",
+        "ci": "gitlab",
+        "kubernetes": "helm",
+    },
+    "no-ci-no-deploy-no-syntax-line": {
         "python_version": "3.12",
         "ci": "none",
         "kubernetes": "none",
@@ -174,7 +179,7 @@ ANSWERS = [
         "app_uid": 2000,
         "app_gid": 3000,
     },
-    {
+    "mirrors-and-quoted-text": {
         "python_version": "3.11",
         "package_manager": "uv",
         "project_name": 'Zoë\'s "Payments": API',
@@ -183,8 +188,8 @@ ANSWERS = [
         "base_image": "mirror.example.com/python:3.11-slim-bookworm",
         "uv_image": "mirror.example.com/astral/uv:0.14.0@sha256:" + "f" * 64,
     },
-    {"project_name": "Billing Gateway 2", "description": ""},
-]
+    "slug-and-base-image-left-empty": {"project_name": "Billing Gateway 2", "description": ""},
+}
 
 
 def cli_context(answers: dict[str, Any]) -> dict[str, str]:
@@ -196,47 +201,48 @@ def cli_context(answers: dict[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in form.items()}
 
 
-def portal_bake(answers: list[dict[str, Any]], out: Path, **request: Any) -> list[dict]:
-    """Scaffold each set of answers with template.yaml; the published tree goes to out/<n>."""
+def portal_bake(answers: dict[str, dict[str, Any]], out: Path, **request: Any) -> dict[str, dict]:
+    """Scaffold each named set of answers with template.yaml; the published tree
+    goes to out/<name>."""
     requests = [
         {
             "template": str(ROOT / "template.yaml"),
             "values": {**FORM_DEFAULTS, **each},
-            "outputDir": str(out / str(number)),
+            "outputDir": str(out / name),
             **request,
         }
-        for number, each in enumerate(answers)
+        for name, each in answers.items()
     ]
-    return scaffold(requests, TOOLS)
+    return dict(zip(answers, scaffold(requests, TOOLS), strict=True))
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory) -> tuple[list[dict], Path]:
+def portal(tmp_path_factory) -> tuple[dict[str, dict], Path]:
     out = tmp_path_factory.mktemp("portal")
     return portal_bake(ANSWERS, out), out
 
 
-@pytest.mark.parametrize("number", range(len(ANSWERS)), ids=lambda n: case_id(ANSWERS[n]))
+@pytest.mark.parametrize("name", ANSWERS)
 def test_the_portal_publishes_exactly_what_the_cli_bakes(
-    portal: tuple[list[dict], Path], number: int, tmp_path: Path
+    portal: tuple[dict[str, dict], Path], name: str, tmp_path: Path
 ) -> None:
     results, out = portal
-    result = results[number]
+    result = results[name]
 
     assert result["ok"], result.get("error", "") + "\n".join(result["log"][-20:])
-    published = published_files(out / str(number))
-    baked = published_files(fresh_bake(tmp_path, **cli_context(ANSWERS[number])))
+    published = published_files(out / name)
+    baked = published_files(fresh_bake(tmp_path, **cli_context(ANSWERS[name])))
     assert sorted(published) == sorted(baked)
     assert [path for path in baked if published[path] != baked[path]] == []
 
 
 def test_the_service_lands_at_the_root_without_the_templates_files(
-    portal: tuple[list[dict], Path],
+    portal: tuple[dict[str, dict], Path],
 ) -> None:
     results, out = portal
 
-    for number, result in enumerate(results):
-        published = out / str(number)
+    for name, result in results.items():
+        published = out / name
         assert result["catalog"]["catalogInfoPath"] == "/catalog-info.yaml"
         assert (published / "catalog-info.yaml").is_file()
         assert (published / "Dockerfile").is_file()
@@ -244,11 +250,10 @@ def test_the_service_lands_at_the_root_without_the_templates_files(
 
 
 def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
-    portal: tuple[list[dict], Path],
+    portal: tuple[dict[str, dict], Path],
 ) -> None:
     _, out = portal
-    number = ANSWERS.index({"project_name": "Billing Gateway 2", "description": ""})
-    published = out / str(number)
+    published = out / "slug-and-base-image-left-empty"
     entity = yaml.safe_load((published / "catalog-info.yaml").read_text())
 
     assert entity["metadata"]["name"] == "billing-gateway-2"
@@ -256,12 +261,12 @@ def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
 
 
 def test_the_baked_catalog_entry_names_its_template_and_version(
-    portal: tuple[list[dict], Path],
+    portal: tuple[dict[str, dict], Path],
 ) -> None:
     _, out = portal
-    annotations = yaml.safe_load((out / "0" / "catalog-info.yaml").read_text())["metadata"][
-        "annotations"
-    ]
+    annotations = yaml.safe_load((out / "form-defaults" / "catalog-info.yaml").read_text())[
+        "metadata"
+    ]["annotations"]
 
     assert annotations == {
         "backstage.io/source-template": f"template:default/{TEMPLATE['metadata']['name']}",
@@ -278,12 +283,12 @@ TEXT_KEYS = [key for key, rule in pre.RULES.items() if key not in CHOICES]
 @pytest.mark.parametrize("skip_validation", [False, True], ids=["task-api", "around-the-form"])
 def test_no_value_runs_code_on_the_scaffolder_host(tmp_path: Path, skip_validation: bool) -> None:
     markers = {key: tmp_path / f"ran-{key}" for key in TEXT_KEYS}
-    answers = [{key: PROBE.format(marker=markers[key])} for key in TEXT_KEYS]
+    answers = {key: {key: PROBE.format(marker=markers[key])} for key in TEXT_KEYS}
 
     results = portal_bake(answers, tmp_path / "out", skipValidation=skip_validation)
 
     assert [key for key, marker in markers.items() if marker.exists()] == []
-    for key, result in zip(TEXT_KEYS, results, strict=True):
+    for key, result in results.items():
         assert not result["ok"], key
         assert "published" not in result, key
         if result["valid"]:  # the form let it through; the sandbox stopped it
@@ -303,7 +308,7 @@ def test_no_value_runs_code_on_the_scaffolder_host(tmp_path: Path, skip_validati
 def test_around_the_form_the_rules_still_refuse_before_anything_is_written(
     tmp_path: Path, answers: dict, message: str
 ) -> None:
-    (result,) = portal_bake([answers], tmp_path, skipValidation=True)
+    (result,) = portal_bake({"bypass": answers}, tmp_path, skipValidation=True).values()
 
     assert not result["ok"]
     assert message in "\n".join(result["log"])

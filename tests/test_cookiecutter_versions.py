@@ -13,7 +13,6 @@ import pytest
 
 from tests.helpers import (
     ROOT,
-    case_id,
     fresh_bake,
     published_files,
     run,
@@ -23,19 +22,29 @@ from tests.helpers import (
 
 OLDEST = ".".join(map(str, template_module("extensions").OLDEST_COOKIECUTTER))
 TOO_OLD = "2.1.1"
-VARIANTS = [
-    {},
-    {"package_manager": "uv", "ci": "gitlab", "kubernetes": "helm", "python_version": "3.14"},
-    {"ci": "none", "kubernetes": "none", "python_version": "3.11", "dockerfile_frontend": ""},
-    {"project_name": 'Zoë\'s "Payments": API {braces}', "description": "a: b # c"},
-]
+VARIANTS = {
+    "defaults": {},
+    "uv-gitlab-helm": {
+        "package_manager": "uv",
+        "ci": "gitlab",
+        "kubernetes": "helm",
+        "python_version": "3.14",
+    },
+    "no-ci-no-deploy-no-syntax-line": {
+        "ci": "none",
+        "kubernetes": "none",
+        "python_version": "3.11",
+        "dockerfile_frontend": "",
+    },
+    "quoted-text": {"project_name": 'Zoë\'s "Payments": API {braces}', "description": "a: b # c"},
+}
 
 
 def cookiecutter(version: str) -> Path:
     return venv_for(ROOT / "tests" / "cookiecutter" / f"{version}.txt") / "bin" / "cookiecutter"
 
 
-@pytest.mark.parametrize("extra", VARIANTS, ids=case_id)
+@pytest.mark.parametrize("extra", VARIANTS.values(), ids=VARIANTS.keys())
 def test_the_oldest_supported_cookiecutter_bakes_what_the_newest_bakes(
     extra: dict[str, str], tmp_path: Path
 ) -> None:

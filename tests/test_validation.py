@@ -11,7 +11,14 @@ from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemp
 from jinja2 import Environment
 
 from tests.cases import INVALID, VALID
-from tests.helpers import CHOICES, ROOT, TEMPLATE_CONTEXT, default_context, template_module
+from tests.helpers import (
+    CHOICES,
+    ROOT,
+    TEMPLATE_CONTEXT,
+    default_context,
+    readable,
+    template_module,
+)
 
 pre = template_module("rules")
 
@@ -27,8 +34,12 @@ def test_defaults_are_valid() -> None:
     assert pre.validate(default_context()) == []
 
 
+ACCEPTED = [(key, value) for key, values in VALID.items() for value in values]
+REFUSED = [(key, value, words) for key, cases in INVALID.items() for value, words in cases]
+
+
 @pytest.mark.parametrize(
-    ("key", "value"), [(key, value) for key, values in VALID.items() for value in values]
+    ("key", "value"), ACCEPTED, ids=[f"{key}={readable(value)}" for key, value in ACCEPTED]
 )
 def test_accepts(key: str, value: str) -> None:
     context = default_context(**{key: value})
@@ -40,7 +51,8 @@ def test_accepts(key: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value", "words"),
-    [(key, value, words) for key, cases in INVALID.items() for value, words in cases],
+    REFUSED,
+    ids=[f"{key}={readable(value)}" for key, value, _ in REFUSED],
 )
 def test_refuses_naming_key_value_and_what_is_allowed(key: str, value: str, words: str) -> None:
     # The slug kept valid: a bad project_name would otherwise derive a bad one too.
@@ -125,7 +137,11 @@ REFUSED_BY_THE_HOOK = [
 ] + [("base_image", "python:3.12-slim", "is tagged for Python 3.12")]
 
 
-@pytest.mark.parametrize(("key", "value", "words"), REFUSED_BY_THE_HOOK)
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    REFUSED_BY_THE_HOOK,
+    ids=[f"{key}={readable(value)}" for key, value, _ in REFUSED_BY_THE_HOOK],
+)
 def test_cookiecutter_refuses_and_leaves_no_directory(
     cookies, tmp_path: Path, capfd: pytest.CaptureFixture[str], key: str, value: str, words: str
 ) -> None:
