@@ -52,3 +52,18 @@ def test_make_bake_tells_the_path_it_baked_to() -> None:
 
     assert "    cd out/my-service\n" in baked.stdout
     assert (ROOT / "out" / "my-service" / "Dockerfile").is_file()
+
+
+# A path as CONTRIBUTING.md writes one: with a directory, or a file name with an extension.
+PATH_LIKE = re.compile(r"[\w.{}-]+(?:/[\w.{}-]*)+|[\w.{}-]+\.[a-z]+")
+
+
+def test_every_path_contributing_names_exists() -> None:
+    """Paths are the repository's, a test file's (in tests/) or a baked file's (in the
+    project template)."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    named = {token for token in re.findall(r"`([^`\s]+)`", text) if PATH_LIKE.fullmatch(token)}
+    places = [ROOT, ROOT / "tests", ROOT / "{{cookiecutter.project_slug}}"]
+
+    assert len(named) > 30
+    assert [path for path in sorted(named) if not any((p / path).exists() for p in places)] == []
