@@ -322,3 +322,24 @@ def test_project_passes_its_own_lint_and_tests(case) -> None:
 @pytest.mark.parametrize("script", ["buildkit-cache.sh", "lock.sh", "newest-template-release.sh"])
 def test_scripts_are_executable(bake: Bake, script: str) -> None:
     assert os.access(bake() / "scripts" / script, os.X_OK)
+
+
+@pytest.mark.parametrize("manager", CHOICES["package_manager"])
+def test_the_dockerfile_keeps_one_line_comments_and_the_readme_the_reasons(
+    bake: Bake, manager: str
+) -> None:
+    """Each reason is written once, in the README; the Dockerfile points there."""
+    project = bake(package_manager=manager)
+    lines = (project / "Dockerfile").read_text().splitlines()
+    header = 3 if lines[0].startswith("# syntax=") else 2
+    body = lines[header + 1 :]
+    runs = [
+        index
+        for index, line in enumerate(body[1:], 1)
+        if line.startswith("#") and body[index - 1].startswith("#")
+    ]
+
+    assert lines[header].startswith('# Why each line is as it is: README.md, "Docker image"')
+    assert [body[index] for index in runs] == []
+    for baked in (project / "Dockerfile", project / "README.md"):
+        assert not re.search(r"measured|->|→", baked.read_text()), baked.name
