@@ -101,11 +101,26 @@ class Container:
         return f"http://{host}:{self.port}{path}"
 
     def get(self, path: str, timeout: float = 5, host: str = "127.0.0.1") -> tuple[int, bytes]:
+        status, _, body = self.request(path, timeout=timeout, host=host)
+        return status, body
+
+    def request(
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5,
+        host: str = "127.0.0.1",
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET ``path``: the status, the headers (lowercase names) and the body."""
+        request = urllib.request.Request(self.url(path, host), headers=headers or {})
         try:
-            with urllib.request.urlopen(self.url(path, host), timeout=timeout) as response:
-                return response.status, response.read()
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer = response
+                body = response.read()
         except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            answer = error
+            body = error.read()
+        return answer.status, {k.lower(): v for k, v in answer.headers.items()}, body
 
     def wait_for(
         self, path: str, within: float, interval: float = 0.1, host: str = "127.0.0.1"

@@ -43,7 +43,9 @@ ALWAYS = [
     "app/__init__.py",
     "app/health.py",
     "app/log.py",
+    "app/logging.json",
     "app/main.py",
+    "app/middleware.py",
     "app/settings.py",
     "catalog-info.yaml",
     "compose.yaml",
@@ -57,6 +59,8 @@ ALWAYS = [
     "scripts/newest-template-release.sh",
     "tests/conftest.py",
     "tests/test_health.py",
+    "tests/test_log.py",
+    "tests/test_requests.py",
     "tests/test_settings.py",
 ]
 # CI definitions and the dependency-update bot that goes with each CI system.

@@ -38,8 +38,9 @@ VARIANTS = [
     {"package_manager": "uv", "python_version": "3.11", "port": "9000", "app_gid": "3000"},
 ]
 
-# A route that keeps a request in flight, appended to app/main.py for the stop test.
-SLOW_ROUTE = """
+# Routes appended to app/main.py: one that keeps a request in flight (the stop
+# tests), one that fails as a bug in a handler would (the error tests).
+TEST_ROUTES = """
 
 @app.get("/slow")
 async def slow() -> dict[str, str]:
@@ -47,6 +48,11 @@ async def slow() -> dict[str, str]:
 
     await asyncio.sleep(2)
     return {"status": "done"}
+
+
+@app.get("/fail/{item}")
+async def fail(item: str) -> None:
+    raise RuntimeError(f"cannot handle {item}")
 """
 
 
@@ -136,7 +142,7 @@ def code_change(docker: Docker, image: Image) -> Iterator[CodeChange]:
     """
     with builder_to_ourselves():
         before = rebuild(docker, image, "before-code-change", "", "requirements.txt")
-        after = rebuild(docker, before, "code-changed", SLOW_ROUTE, "app/main.py")
+        after = rebuild(docker, before, "code-changed", TEST_ROUTES, "app/main.py")
     yield CodeChange(before, after)
     docker("rmi", "-f", before.tag, after.tag, check=False)
 
@@ -260,6 +266,73 @@ def test_stop_finishes_in_flight_requests_and_exits_0(
         assert stopped_after < 5, f"docker stop took {stopped_after:.1f} s"
     finally:
         container.remove()
+
+
+def test_on_sigterm_ready_never_answers_503_new_connections_are_refused(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> None:
+    """What README.md ("Stopping") says: uvicorn stops accepting at once and finishes
+    the requests in flight; readiness does not turn to 503 first."""
+    container = Container.start(docker, code_change.after.tag, variant["port"])
+    try:
+        container.wait_for("/health", within=20)
+        slow: list[tuple[int, bytes]] = []
+        in_flight = threading.Thread(target=lambda: slow.append(container.get("/slow")))
+        in_flight.start()
+        time.sleep(0.5)
+        stopping = threading.Thread(target=lambda: docker("stop", container.id, timeout=30))
+        stopping.start()
+        seen: list[int | str] = []
+        while stopping.is_alive():
+            try:
+                seen.append(container.get("/ready", timeout=1)[0])
+            except OSError:
+                seen.append("refused")
+            time.sleep(0.02)
+        in_flight.join(timeout=10)
+    finally:
+        container.remove()
+
+    assert slow == [(200, b'{"status":"done"}')]
+    assert 503 not in seen
+    assert "refused" in seen
+    first_refusal = seen.index("refused")
+    assert set(seen[first_refusal:]) == {"refused"}, seen
+
+
+def test_logs_are_json_lines_with_request_ids_from_every_worker(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> None:
+    container = Container.start(
+        docker, code_change.after.tag, variant["port"], "-e", "WEB_CONCURRENCY=2"
+    )
+    try:
+        container.wait_for("/health", within=30)
+        answers = {
+            f"probe-{number}": container.request("/health", {"X-Request-ID": f"probe-{number}"})
+            for number in range(20)
+        }
+        failed = container.request("/fail/7", {"X-Request-ID": "failing-1"})
+        docker("stop", container.id, timeout=30)
+        lines = container.logs().splitlines()
+    finally:
+        container.remove()
+
+    records = [json.loads(line) for line in lines]  # every line, or this raises
+    workers = {r["message"] for r in records if r["message"].startswith("Started server process")}
+    assert len(workers) == 2, workers
+    assert any(r["message"].startswith("Started parent process") for r in records)
+    access = {r["request_id"]: r for r in records if r["logger"] == "app.access"}
+    for request_id, (status, headers, _) in answers.items():
+        assert status == 200 and headers["x-request-id"] == request_id
+        assert (access[request_id]["route"], access[request_id]["status"]) == ("/health", 200)
+    status, headers, body = failed
+    assert (status, headers["content-type"]) == (500, "application/problem+json")
+    assert json.loads(body)["request_id"] == headers["x-request-id"] == "failing-1"
+    (error,) = [r for r in records if r["level"] == "ERROR"]
+    assert (error["request_id"], error["exception"]) == ("failing-1", "RuntimeError")
+    assert "cannot handle 7" in error["traceback"]
+    assert access["failing-1"]["route"] == "/fail/{item}"
 
 
 def test_code_change_reuses_the_dependency_layer(

@@ -1,16 +1,65 @@
-"""Logging for the service's own modules, in the same stream as uvicorn's."""
+"""Logging: every line one JSON object (or readable text), from the app and uvicorn alike.
 
+uvicorn loads ``app/logging.json`` before anything else, in its supervisor and in
+every worker (``UVICORN_LOG_CONFIG`` in the image, ``--log-config`` in ``make
+run``); it names ``formatter`` below, so each process formats the same way. The
+standard library is enough: a formatter of forty lines, no dependency in the image.
+"""
+
+import json
 import logging
-import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from app.settings import get_settings
+
+# The id of the request being handled; set by app.middleware, read by every record.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# What every LogRecord has; anything else came with ``extra=`` and becomes a field.
+_STANDARD = {*vars(logging.makeLogRecord({})), "message", "asctime", "color_message"}
 
 
-def configure_logging(level: str) -> None:
-    """Send records of the ``app`` logger tree to stdout, where ``docker logs`` reads."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    logger = logging.getLogger("app")
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    fields = {key: value for key, value in vars(record).items() if key not in _STANDARD}
+    if (current := request_id.get()) is not None:
+        fields.setdefault("request_id", current)
+    return fields
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: timestamp (ISO 8601, UTC), level, logger, message,
+    the request's fields, and an exception's type and traceback as single fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = datetime.fromtimestamp(record.created, UTC)
+        entry = {
+            "timestamp": created.isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_fields(record),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = record.exc_info[0].__name__
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """For people at a terminal: the message, then the request's fields as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        fields = " ".join(f"{key}={value}" for key, value in _fields(record).items())
+        return f"{text} [{fields}]" if fields else text
+
+
+def formatter() -> logging.Formatter:
+    """The formatter ``APP_LOG_FORMAT`` names: ``json`` (the default) or ``text``."""
+    return TextFormatter() if get_settings().log_format == "text" else JsonFormatter()

@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.health import router as health_router
-from app.log import configure_logging
+from app.middleware import RequestContext, problem
 from app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -15,26 +16,41 @@ logger = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Report ready only between startup and shutdown."""
-    app.state.ready = True
+    """Open what the service needs before it serves (none yet), close it after."""
     logger.info("%s started", app.title)
     yield
-    app.state.ready = False
-    logger.info("%s shutting down", app.title)
+    logger.info("%s stopped", app.title)
+
+
+# What every operation may answer when the service fails (app/middleware.py).
+ERROR_RESPONSES = {
+    500: {
+        "description": "Internal Server Error, as RFC 9457 problem details",
+        "content": {"application/problem+json": {"example": problem("<request id>")}},
+    }
+}
 
 
 def create_app() -> FastAPI:
     """Build the application from the current settings."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    logging.getLogger("app").setLevel(settings.log_level)
+    docs = settings.docs
     app = FastAPI(
         title=settings.title,
         description=settings.description,
         version=settings.version,
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
-    app.state.ready = False
     app.include_router(health_router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
+    # Added last, so it wraps everything else, CORS included.
+    app.add_middleware(RequestContext)
     return app
 
 

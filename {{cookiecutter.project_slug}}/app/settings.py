@@ -25,6 +25,18 @@ class Settings(BaseSettings):
         default="INFO",
         description="Level of the service's own logs.",
     )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="Every log line as one JSON object, or as text for people (`make run`).",
+    )
+    docs: bool = Field(
+        default=True,
+        description="Serve the API docs (/docs, /redoc, /openapi.json).",
+    )
+    cors_origins: list[str] = Field(
+        default=[],
+        description='Origins browsers may call the API from, e.g. ["https://app.example.com"].',
+    )
 
 
 @lru_cache

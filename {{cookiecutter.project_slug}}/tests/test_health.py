@@ -1,6 +1,5 @@
+import pytest
 from fastapi.testclient import TestClient
-
-from app.main import create_app
 
 
 def test_health_reports_ok(client: TestClient) -> None:
@@ -10,16 +9,16 @@ def test_health_reports_ok(client: TestClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_ready_once_started(client: TestClient) -> None:
+def test_ready_reports_ready(client: TestClient) -> None:
     response = client.get("/ready")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ready"}
 
 
-def test_not_ready_before_startup() -> None:
-    client = TestClient(create_app())  # no `with`: the lifespan never starts
+@pytest.mark.parametrize("path", ["/health", "/ready"])
+def test_probes_answer_head(client: TestClient, path: str) -> None:
+    response = client.head(path)
 
-    response = client.get("/ready")
-
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.content == b""

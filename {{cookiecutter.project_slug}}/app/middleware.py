@@ -1,0 +1,89 @@
+"""Every request gets an id, one access record, and a problem+json answer if it fails.
+
+A plain ASGI middleware: Starlette's BaseHTTPMiddleware would cost throughput on
+every request.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.log import request_id
+
+logger = logging.getLogger("app.access")
+
+HEADER = "x-request-id"
+# An incoming id is kept if it is short and plain, so it cannot forge log lines or
+# grow them without bound; anything else is replaced by a new one.
+ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+def problem(request_id: str) -> dict[str, object]:
+    """RFC 9457's problem details, with the id to quote and nothing of the traceback."""
+    return {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "The request failed. Quote the request id when you report it.",
+        "request_id": request_id,
+    }
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(HEADER, "")
+        current = incoming if ACCEPTED_ID.fullmatch(incoming) else uuid.uuid4().hex
+        token = request_id.set(current)
+        status = 500
+        started = time.perf_counter()
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append(HEADER, current)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Logged here, once, and not raised on: the server would log it again.
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if not response_started:
+                await ProblemResponse(problem(current), status_code=500)(
+                    scope, receive, send_with_id
+                )
+        finally:
+            route = scope.get("route")
+            logger.info(
+                "%s %s %d",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": getattr(route, "path", None),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "client": scope["client"][0] if scope.get("client") else None,
+                },
+            )
+            request_id.reset(token)
