@@ -41,10 +41,12 @@ ALWAYS = [
     "Makefile",
     "README.md",
     "app/__init__.py",
+    "app/__main__.py",
     "app/health.py",
     "app/log.py",
     "app/logging.json",
     "app/main.py",
+    "app/metrics.py",
     "app/middleware.py",
     "app/settings.py",
     "catalog-info.yaml",
@@ -60,8 +62,10 @@ ALWAYS = [
     "tests/conftest.py",
     "tests/test_health.py",
     "tests/test_log.py",
+    "tests/test_metrics.py",
     "tests/test_requests.py",
     "tests/test_settings.py",
+    "tests/test_start.py",
 ]
 # CI definitions and the dependency-update bot that goes with each CI system.
 CI_FILES = {

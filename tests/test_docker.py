@@ -335,6 +335,30 @@ def test_logs_are_json_lines_with_request_ids_from_every_worker(
     assert access["failing-1"]["route"] == "/fail/{item}"
 
 
+def test_metrics_count_every_request_once_across_two_workers(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> None:
+    container = Container.start(
+        docker, code_change.after.tag, variant["port"], "-e", "WEB_CONCURRENCY=2"
+    )
+    try:
+        container.wait_for("/health", within=30)
+        for _ in range(40):
+            assert container.get("/ready")[0] == 200
+        scrapes = [container.get("/metrics")[1].decode() for _ in range(6)]
+        lines = container.logs().splitlines()
+    finally:
+        container.remove()
+
+    counted = re.compile(
+        r'^http_requests_total\{method="GET",route="/ready",status="200"\} ([0-9.]+)$', re.M
+    )
+    assert [float(counted.search(scrape)[1]) for scrape in scrapes] == [40.0] * 6
+    records = [json.loads(line) for line in lines]
+    workers = {r["pid"] for r in records if r.get("route") == "/ready"}
+    assert len(workers) == 2, "one worker answered every request: nothing was summed"
+
+
 def test_code_change_reuses_the_dependency_layer(
     docker: Docker, code_change: CodeChange, variant: dict[str, str]
 ) -> None:

@@ -1,6 +1,8 @@
-"""Probe endpoints for Docker, Kubernetes and load balancers; HEAD answers too."""
+"""Probe and metrics endpoints for Docker, Kubernetes, load balancers and Prometheus."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+
+from app import metrics
 
 router = APIRouter(tags=["health"])
 
@@ -20,6 +22,13 @@ async def ready() -> dict[str, str]:
     SIGTERM uvicorn stops accepting connections at once (README.md, "Stopping").
     """
     return {"status": "ready"}
+
+
+@router.get("/metrics", response_class=Response)
+async def prometheus_metrics() -> Response:
+    """Prometheus' text format: requests, latency and requests in flight, all workers."""
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
 
 
 # Some load balancers and uptime checks probe with HEAD. Kept out of the schema:

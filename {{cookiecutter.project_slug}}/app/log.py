@@ -29,7 +29,8 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: timestamp (ISO 8601, UTC), level, logger, message,
-    the request's fields, and an exception's type and traceback as single fields."""
+    the process id (which worker), the request's fields, and an exception's type and
+    traceback as single fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         created = datetime.fromtimestamp(record.created, UTC)
@@ -40,6 +41,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
             **_fields(record),
         }
         if record.exc_info and record.exc_info[0] is not None:

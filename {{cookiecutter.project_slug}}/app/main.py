@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import metrics
 from app.health import router as health_router
 from app.middleware import RequestContext, problem
 from app.settings import get_settings
@@ -19,6 +20,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open what the service needs before it serves (none yet), close it after."""
     logger.info("%s started", app.title)
     yield
+    metrics.process_stopped()
     logger.info("%s stopped", app.title)
 
 

@@ -1,4 +1,5 @@
-"""Every request gets an id, one access record, and a problem+json answer if it fails.
+"""Every request gets an id, one access record, its metrics, and a problem+json
+answer if it fails.
 
 A plain ASGI middleware: Starlette's BaseHTTPMiddleware would cost throughput on
 every request.
@@ -13,6 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.log import request_id
 
 logger = logging.getLogger("app.access")
@@ -61,6 +63,7 @@ class RequestContext:
                 MutableHeaders(scope=message).append(HEADER, current)
             await send(message)
 
+        metrics.IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -71,7 +74,10 @@ class RequestContext:
                     scope, receive, send_with_id
                 )
         finally:
-            route = scope.get("route")
+            metrics.IN_FLIGHT.dec()
+            route = getattr(scope.get("route"), "path", None)
+            seconds = time.perf_counter() - started
+            metrics.observe(scope["method"], route, status, seconds)
             logger.info(
                 "%s %s %d",
                 scope["method"],
@@ -80,9 +86,9 @@ class RequestContext:
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
-                    "route": getattr(route, "path", None),
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "duration_ms": round(seconds * 1000, 3),
                     "client": scope["client"][0] if scope.get("client") else None,
                 },
             )

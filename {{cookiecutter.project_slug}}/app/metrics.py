@@ -1,0 +1,64 @@
+"""Prometheus metrics: requests by method, route template and status, their
+latency, and the requests in flight, summed over every worker.
+
+With several workers (``WEB_CONCURRENCY``) each process counts its own requests;
+prometheus_client's multiprocess mode keeps every worker's samples in files under
+``PROMETHEUS_MULTIPROC_DIR`` (the image sets it, on the /tmp tmpfs) and /metrics
+adds them up; app/__main__.py empties that directory before any worker starts.
+Without the variable (tests, ``make run``) one process counts alone.
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+# Requests no route matched (404s) share one label, so a scan of random paths
+# cannot create a series per path.
+UNMATCHED = "unmatched"
+
+REQUESTS = Counter(
+    "http_requests",
+    "Requests answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time from receiving a request to finishing its answer, by method and route template.",
+    ["method", "route"],
+)
+IN_FLIGHT = Gauge(
+    "http_requests_in_flight",
+    "Requests being handled now.",
+    multiprocess_mode="livesum",
+)
+
+
+def observe(method: str, route: str | None, status: int, seconds: float) -> None:
+    route = route or UNMATCHED
+    REQUESTS.labels(method, route, str(status)).inc()
+    DURATION.labels(method, route).observe(seconds)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics of every worker, in Prometheus' text format, and its content type."""
+    if DIRECTORY not in os.environ:
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def process_stopped() -> None:
+    """Drop this worker's in-flight gauge from the sum once it stops."""
+    if DIRECTORY in os.environ:
+        multiprocess.mark_process_dead(os.getpid())
