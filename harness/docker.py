@@ -97,6 +97,19 @@ class Container:
         published = docker("port", cid, f"{container_port}/tcp").splitlines()[0]
         return cls(docker, cid, int(published.rsplit(":", 1)[1]))
 
+    @classmethod
+    def start_on_host_network(
+        cls, docker: Docker, image: str, port: int, *options: str
+    ) -> Container:
+        """Run on the host's network, serving on 127.0.0.1:``port`` only, so it can
+        reach a receiver a test runs on the host's loopback."""
+        cid = docker(
+            "run", "-d", *HARDENED, "--network", "host",
+            "-e", "UVICORN_HOST=127.0.0.1", "-e", f"UVICORN_PORT={port}",
+            *options, image,
+        )  # fmt: skip
+        return cls(docker, cid.strip().splitlines()[-1], port)
+
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
 

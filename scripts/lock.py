@@ -2,10 +2,11 @@
 
 Each lock is universal (markers select per Python version and platform) and
 resolved for the lowest Python version the template offers, so one file serves
-every version. requirements-dev.in differs by package manager, so it is locked
-once per package manager, into
-{{cookiecutter.project_slug}}/_template/requirements-dev-<manager>.txt, which the
-baked requirements-dev.txt includes.
+every version. requirements.in differs by tracing choice and requirements-dev.in
+by package manager, so each is locked once per choice, into
+{{cookiecutter.project_slug}}/_template/requirements-<tracing>.txt and
+requirements-dev-<manager>-<tracing>.txt, which the baked requirements.txt and
+requirements-dev.txt include. Each lock starts from its current pins.
 
     .venv/bin/python scripts/lock.py      # `make lock` runs this; needs uv on PATH
 """
@@ -41,20 +42,26 @@ def compile_lock(directory: Path, source: str, output: Path) -> None:
     output.write_text(HEADER.format(source=source) + output.read_text())
 
 
+def render(name: str, **choices: str) -> str:
+    """A requirements .in file as a project baked with these choices has it."""
+    template = Environment(keep_trailing_newline=True).from_string((PROJECT / name).read_text())
+    return template.render(cookiecutter=choices)
+
+
 def main() -> None:
-    compile_lock(PROJECT, "requirements.in", PROJECT / "requirements.txt")
-    template = Environment(keep_trailing_newline=True).from_string(
-        (PROJECT / "requirements-dev.in").read_text()
-    )
-    for manager in CHOICES["package_manager"]:
-        # The .in file as a project baked with this manager has it, beside its inputs.
-        with tempfile.TemporaryDirectory() as directory:
-            for name in ("requirements.in", "requirements.txt"):
-                shutil.copy(PROJECT / name, directory)
-            rendered = template.render(cookiecutter={"package_manager": manager})
-            (Path(directory) / "requirements-dev.in").write_text(rendered)
-            output = PROJECT / "_template" / f"requirements-dev-{manager}.txt"
-            compile_lock(Path(directory), "requirements-dev.in", output.resolve())
+    locks = PROJECT / "_template"
+    for tracing in CHOICES["tracing"]:
+        with tempfile.TemporaryDirectory() as scratch:
+            directory = Path(scratch)
+            (directory / "requirements.in").write_text(render("requirements.in", tracing=tracing))
+            runtime = (locks / f"requirements-{tracing}.txt").resolve()
+            compile_lock(directory, "requirements.in", runtime)
+            shutil.copy(runtime, directory / "requirements.txt")
+            for manager in CHOICES["package_manager"]:
+                dev = render("requirements-dev.in", package_manager=manager)
+                (directory / "requirements-dev.in").write_text(dev)
+                output = (locks / f"requirements-dev-{manager}-{tracing}.txt").resolve()
+                compile_lock(directory, "requirements-dev.in", output)
 
 
 if __name__ == "__main__":

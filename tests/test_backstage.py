@@ -170,10 +170,11 @@ ANSWERS = {
         "ci": "gitlab",
         "kubernetes": "helm",
     },
-    "no-ci-no-deploy-no-syntax-line": {
+    "no-ci-no-deploy-no-tracing-no-syntax-line": {
         "python_version": "3.12",
         "ci": "none",
         "kubernetes": "none",
+        "tracing": "none",
         "omit_syntax_line": True,
         "port": 9000,
         "app_uid": 2000,
@@ -220,6 +221,15 @@ def portal_bake(answers: dict[str, dict[str, Any]], out: Path, **request: Any) -
 def portal(tmp_path_factory) -> tuple[dict[str, dict], Path]:
     out = tmp_path_factory.mktemp("portal")
     return portal_bake(ANSWERS, out), out
+
+
+def test_the_answer_sets_cover_every_value_of_every_choice_key() -> None:
+    chosen = {
+        key: {str({**FORM_DEFAULTS, **answers}[key]) for answers in ANSWERS.values()}
+        for key in CHOICES
+    }
+
+    assert chosen == {key: set(values) for key, values in CHOICES.items()}
 
 
 @pytest.mark.parametrize("name", ANSWERS)

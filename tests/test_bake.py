@@ -73,6 +73,8 @@ CI_FILES = {
     "gitlab": [".gitlab-ci.yml", "renovate.json"],
     "none": [],
 }
+# The tracing code, which only `tracing=opentelemetry` bakes.
+TRACING_FILES = {"opentelemetry": ["app/tracing.py", "tests/test_tracing.py"], "none": []}
 # The deployment files each `kubernetes` choice bakes.
 KUBERNETES_FILES = {
     "manifests": [
@@ -114,6 +116,7 @@ def test_project_has_its_files(case) -> None:
         *ALWAYS,
         *CI_FILES[context["ci"]],
         *KUBERNETES_FILES[context["kubernetes"]],
+        *TRACING_FILES[context["tracing"]],
     }
 
 
@@ -261,6 +264,13 @@ def test_requirements_are_pinned_and_hashed(bake: Bake, manager: str) -> None:
         ]
         assert len(pins) == len(requirement_lines), f"{name}.txt: a line without a pin or hash"
         assert wanted <= {package for package, _ in pins}, f"{name}.txt misses {name}.in"
+
+
+@pytest.mark.parametrize(("tracing", "sdk"), [("opentelemetry", True), ("none", False)])
+def test_only_opentelemetry_installs_the_tracing_sdk(bake: Bake, tracing: str, sdk: bool) -> None:
+    runtime = (bake(tracing=tracing) / "requirements.txt").read_text()
+
+    assert bool(re.search(r"^opentelemetry-sdk==", runtime, re.MULTILINE)) is sdk
 
 
 def test_runtime_lock_holds_no_dev_tools(bake: Bake) -> None:

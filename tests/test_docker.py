@@ -22,6 +22,7 @@ import pytest
 
 from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, step_numbers
 from harness.docker import HARDENED, Container, Docker, builder_to_ourselves
+from tests import otlp
 from tests.cases import NO_FRONTEND
 from tests.helpers import Bake, case_id, default_context, environment_with, run
 
@@ -357,6 +358,57 @@ def test_metrics_count_every_request_once_across_two_workers(
     records = [json.loads(line) for line in lines]
     workers = {r["pid"] for r in records if r.get("route") == "/ready"}
     assert len(workers) == 2, "one worker answered every request: nothing was summed"
+
+
+def test_traces_reach_an_otlp_receiver_from_every_worker_with_the_logs_ids(
+    docker: Docker, code_change: CodeChange
+) -> None:
+    with otlp.running(otlp.free_port()) as receiver:
+        container = Container.start_on_host_network(
+            docker, code_change.after.tag, otlp.free_port(),
+            "-e", "WEB_CONCURRENCY=2",
+            "-e", f"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{receiver.port}",
+        )  # fmt: skip
+        try:
+            container.wait_for("/health", within=30)
+            for number in range(30):
+                container.request("/ready", {"X-Request-ID": f"traced-{number}"})
+            docker("stop", container.id, timeout=30)  # each worker sends what it holds
+            records = [json.loads(line) for line in container.logs().splitlines()]
+        finally:
+            container.remove()
+
+    traces = {span.trace_id for span in receiver.spans}
+    access = [r for r in records if r.get("route") == "/ready"]
+    assert len(access) == 30
+    assert [r["request_id"] for r in access if r["trace_id"] not in traces] == []
+    assert len({span.pid for span in receiver.spans}) == 2, "spans from one worker only"
+    assert [r for r in records if r["level"] in ("WARNING", "ERROR")] == []
+
+
+def test_without_an_endpoint_nothing_is_sent_and_nothing_complains(
+    docker: Docker, code_change: CodeChange
+) -> None:
+    try:
+        listening = otlp.running(otlp.DEFAULT_PORT)
+    except OSError:
+        pytest.skip(f"port {otlp.DEFAULT_PORT}, where an exporter would send, is taken")
+    with listening as receiver:
+        container = Container.start_on_host_network(
+            docker, code_change.after.tag, otlp.free_port(), "-e", "WEB_CONCURRENCY=2"
+        )
+        try:
+            container.wait_for("/health", within=30)
+            for _ in range(10):
+                container.request("/ready")
+            docker("stop", container.id, timeout=30)
+            records = [json.loads(line) for line in container.logs().splitlines()]
+        finally:
+            container.remove()
+
+    assert receiver.connections == 0
+    assert [r for r in records if r["level"] in ("WARNING", "ERROR")] == []
+    assert not any("trace_id" in r for r in records)
 
 
 def test_code_change_reuses_the_dependency_layer(

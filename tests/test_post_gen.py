@@ -35,12 +35,15 @@ def context() -> dict[str, str]:
     ("choices", "removed"),
     [
         (
-            {"ci": "github", "kubernetes": "manifests"},
+            {"ci": "github", "kubernetes": "manifests", "tracing": "opentelemetry"},
             [".gitlab-ci.yml", "renovate.json", "deploy/helm"],
         ),
-        ({"ci": "gitlab", "kubernetes": "helm"}, [".github", "deploy/kubernetes"]),
         (
-            {"ci": "none", "kubernetes": "none"},
+            {"ci": "gitlab", "kubernetes": "helm", "tracing": "opentelemetry"},
+            [".github", "deploy/kubernetes"],
+        ),
+        (
+            {"ci": "none", "kubernetes": "none", "tracing": "none"},
             [
                 ".github",
                 ".gitlab-ci.yml",
@@ -48,6 +51,8 @@ def context() -> dict[str, str]:
                 "deploy/kubernetes",
                 "deploy/helm",
                 "deploy",
+                "app/tracing.py",
+                "tests/test_tracing.py",
             ],
         ),
     ],
@@ -55,9 +60,10 @@ def context() -> dict[str, str]:
 def test_removes_what_the_choices_exclude(
     tmp_path: Path, choices: dict[str, str], removed: list[str]
 ) -> None:
-    for directory in (".github/workflows", "deploy/kubernetes", "deploy/helm"):
+    for directory in (".github/workflows", "deploy/kubernetes", "deploy/helm", "app", "tests"):
         (tmp_path / directory).mkdir(parents=True)
-    for file in (".github/workflows/ci.yml", ".gitlab-ci.yml", "renovate.json"):
+    files = [".github/workflows/ci.yml", ".gitlab-ci.yml", "renovate.json", "app/tracing.py"]
+    for file in [*files, "tests/test_tracing.py"]:
         (tmp_path / file).write_text("{}\n")
 
     context = {**choices, "_optional_paths": TEMPLATE_CONTEXT["_optional_paths"]}

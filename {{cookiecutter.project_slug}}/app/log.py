@@ -10,6 +10,10 @@ import json
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
+{%- if cookiecutter.tracing == "opentelemetry" %}
+
+from opentelemetry import trace
+{%- endif %}
 
 from app.settings import get_settings
 
@@ -24,6 +28,12 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     fields = {key: value for key, value in vars(record).items() if key not in _STANDARD}
     if (current := request_id.get()) is not None:
         fields.setdefault("request_id", current)
+{%- if cookiecutter.tracing == "opentelemetry" %}
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:  # inside a traced request: the ids that find its trace
+        fields.setdefault("trace_id", format(span.trace_id, "032x"))
+        fields.setdefault("span_id", format(span.span_id, "016x"))
+{%- endif %}
     return fields
 
 

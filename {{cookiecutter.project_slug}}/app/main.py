@@ -11,6 +11,9 @@ from app import metrics
 from app.health import router as health_router
 from app.middleware import RequestContext, problem
 from app.settings import get_settings
+{%- if cookiecutter.tracing == "opentelemetry" %}
+from app.tracing import flush, instrument
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     logger.info("%s started", app.title)
     yield
     metrics.process_stopped()
+{%- if cookiecutter.tracing == "opentelemetry" %}
+    flush()
+{%- endif %}
     logger.info("%s stopped", app.title)
 
 
@@ -53,6 +59,9 @@ def create_app() -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
     # Added last, so it wraps everything else, CORS included.
     app.add_middleware(RequestContext)
+{%- if cookiecutter.tracing == "opentelemetry" %}
+    instrument(app)
+{%- endif %}
     return app
 
 
