@@ -22,6 +22,8 @@ from prometheus_client import (
 )
 
 DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+if DIRECTORY in os.environ:  # however the server was started, the files need a home
+    os.makedirs(os.environ[DIRECTORY], exist_ok=True)
 # Requests no route matched (404s) share one label, so a scan of random paths
 # cannot create a series per path.
 UNMATCHED = "unmatched"
