@@ -10,6 +10,7 @@ import json
 import re
 import stat
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,31 @@ def test_the_run_that_pushes_restores_no_cache_another_run_wrote(bake: Bake) -> 
     assert saving["if"] == "env.PUSH == 'true'"
 
 
+def test_the_image_gets_the_version_from_pyproject_and_the_commit(
+    bake: Bake, tmp_path: Path
+) -> None:
+    project = github(bake, "pip")
+    steps = workflow(project)["jobs"]["build-image"]["steps"]
+    (version_step,) = [step for step in steps if step.get("id") == "version"]
+    output = tmp_path / "github-output"
+
+    run(
+        "sh",
+        "-c",
+        version_step["run"],
+        cwd=project,
+        env=environment_with(GITHUB_OUTPUT=str(output)),
+    )
+
+    version = tomllib.loads((project / "pyproject.toml").read_text())["project"]["version"]
+    assert output.read_text() == f"version={version}\n"
+    build = step_using(steps, "docker/build-push-action")["with"]
+    assert build["build-args"].splitlines() == [
+        "VERSION=${{ steps.version.outputs.version }}",
+        "REVISION=${{ github.sha }}",
+    ]
+
+
 @pytest.mark.parametrize("installer", INSTALLERS)
 def test_zizmor_finds_nothing_in_the_github_files(bake: Bake, installer: str) -> None:
     """zizmor's strictest persona, offline (no GitHub API), with nothing ignored."""
@@ -245,6 +271,8 @@ def test_gitlab_pushes_only_from_the_default_branch(
         "CI_COMMIT_SHA": "0" * 40,
         "CI_COMMIT_BRANCH": branch,
         "CI_DEFAULT_BRANCH": "main",
+        "CI_PIPELINE_CREATED_AT": "2026-11-26T09:00:00Z",
+        "CI_PROJECT_URL": "https://gitlab.example.com/team/my-service",
     }
     # GitLab expands the job's variables with the predefined ones.
     variables = {
@@ -266,3 +294,11 @@ def test_gitlab_pushes_only_from_the_default_branch(
     assert "--cache-from type=registry,ref=registry.example.com/team/my-service/buildcache" in (
         image_build
     )
+    version = tomllib.loads((project / "pyproject.toml").read_text())["project"]["version"]
+    for build_arg in (
+        f"VERSION={version}",
+        f"REVISION={'0' * 40}",
+        "CREATED=2026-11-26T09:00:00Z",
+        "SOURCE=https://gitlab.example.com/team/my-service",
+    ):
+        assert f"--build-arg {build_arg} " in image_build

@@ -425,6 +425,40 @@ def test_without_an_endpoint_nothing_is_sent_and_nothing_complains(
     assert not any("trace_id" in r for r in records)
 
 
+def test_the_revision_reaches_version_and_labels_and_rebuilds_no_dependency(
+    docker: Docker, image: Image, variant: dict[str, str]
+) -> None:
+    """CI passes the commit as a build argument; a local build says "unknown"."""
+    tag = f"{image.tag}-revision"
+    with builder_to_ourselves():
+        log = docker.build(
+            image.context, tag, "--build-arg", "REVISION=feedc0de", "--build-arg", "VERSION=9.9"
+        )
+    try:
+        labels = {
+            built: json.loads(docker("image", "inspect", "-f", "{{json .Config.Labels}}", built))
+            for built in (tag, image.tag)
+        }
+        answers = {}
+        for built in (tag, image.tag):
+            container = Container.start(docker, built, variant["port"])
+            try:
+                container.wait_for("/health", within=20)
+                answers[built] = json.loads(container.get("/version")[1])
+            finally:
+                container.remove()
+    finally:
+        docker("rmi", "-f", tag, check=False)
+
+    install = step_numbers(log, INSTALL_LOGS[variant["package_manager"]].step)
+    assert install and f"#{install[0]} CACHED" in log, log
+    assert labels[tag]["org.opencontainers.image.revision"] == "feedc0de"
+    assert labels[tag]["org.opencontainers.image.version"] == "9.9"
+    assert labels[image.tag]["org.opencontainers.image.revision"] == "unknown"
+    assert answers[tag] == {"version": "0.1.0", "revision": "feedc0de"}
+    assert answers[image.tag] == {"version": "0.1.0", "revision": "unknown"}
+
+
 def test_code_change_reuses_the_dependency_layer(
     docker: Docker, code_change: CodeChange, variant: dict[str, str]
 ) -> None:
@@ -518,7 +552,7 @@ def test_runtime_image_holds_only_the_service(docker: Docker, image: Image) -> N
         "run", "--rm", *HARDENED, "--entrypoint", "python", image.tag, "-c", NOTHING_EXTRA
     )
 
-    assert json.loads(report.strip().splitlines()[-1]) == [".venv", "app"]
+    assert json.loads(report.strip().splitlines()[-1]) == [".venv", "app", "pyproject.toml"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Probe and metrics endpoints for Docker, Kubernetes, load balancers and Prometheus."""
+"""Operational endpoints: probes for Docker, Kubernetes and load balancers, metrics
+for Prometheus, and what is running."""
 
 from fastapi import APIRouter, Response
 
 from app import metrics
+from app.settings import get_settings
 
 router = APIRouter(tags=["health"])
 
@@ -22,6 +24,13 @@ async def ready() -> dict[str, str]:
     SIGTERM uvicorn stops accepting connections at once (README.md, "Stopping").
     """
     return {"status": "ready"}
+
+
+@router.get("/version")
+async def version() -> dict[str, str]:
+    """The service's version and the commit its image was built from."""
+    settings = get_settings()
+    return {"version": settings.version, "revision": settings.revision}
 
 
 @router.get("/metrics", response_class=Response)

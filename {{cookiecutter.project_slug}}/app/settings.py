@@ -1,10 +1,23 @@
 """Settings, read once from environment variables prefixed with ``APP_``."""
 
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+
+def project_version() -> str:
+    """pyproject.toml's version, the one place it is written; the image has the file."""
+    try:
+        text = PYPROJECT.read_text(encoding="utf-8")
+    except OSError:
+        return "unknown"
+    return tomllib.loads(text)["project"].get("version", "unknown")
 
 
 class Settings(BaseSettings):
@@ -20,7 +33,14 @@ class Settings(BaseSettings):
         default={{ cookiecutter.description | py_str }},
         description="Description in the API docs.",
     )
-    version: str = Field(default="0.1.0", description="Version in the API docs.")
+    version: str = Field(
+        default_factory=project_version,
+        description="The service's version: pyproject.toml's, in the API docs and /version.",
+    )
+    revision: str = Field(
+        default="unknown",
+        description="The commit the image was built from (the REVISION build argument).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO",
         description="Level of the service's own logs.",
