@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -266,53 +267,75 @@ def test_runs_read_only_without_capabilities(container: Container) -> None:
     container.exec("touch", "/tmp/scratch")
 
 
-def test_stop_finishes_in_flight_requests_and_exits_0(
-    docker: Docker, code_change: CodeChange, variant: dict[str, str]
-) -> None:
-    container = Container.start(docker, code_change.after.tag, variant["port"])
+@contextmanager
+def serving(docker: Docker, image: str, port: str, *options: str) -> Iterator[Container]:
+    container = Container.start(docker, image, port, *options)
     try:
-        container.wait_for("/health", within=20)
-        answers: list[tuple[int, bytes]] = []
-        request = threading.Thread(target=lambda: answers.append(container.get("/slow")))
-        request.start()
-        time.sleep(0.5)  # the request is now inside the handler's 2 s sleep
-
-        started = time.monotonic()
-        docker("stop", container.id, timeout=30)
-        stopped_after = time.monotonic() - started
-        request.join(timeout=10)
-
-        assert answers == [(200, b'{"status":"done"}')]
-        assert container.inspect("{{.State.ExitCode}}") == "0"
-        assert stopped_after < 5, f"docker stop took {stopped_after:.1f} s"
+        container.wait_for("/health", within=30)
+        yield container
     finally:
         container.remove()
+
+
+@pytest.fixture
+def one_worker(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> Iterator[Container]:
+    """The image with the test routes, serving with one process."""
+    with serving(docker, code_change.after.tag, variant["port"]) as container:
+        yield container
+
+
+@pytest.fixture
+def two_workers(
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+) -> Iterator[Container]:
+    """The image with the test routes, serving with two worker processes."""
+    options = ("-e", "WEB_CONCURRENCY=2")
+    with serving(docker, code_change.after.tag, variant["port"], *options) as container:
+        yield container
+
+
+def slow_request(container: Container) -> tuple[threading.Thread, list[tuple[int, bytes]]]:
+    """A request inside the /slow handler's 2 s sleep, and the list its answer goes to."""
+    answers: list[tuple[int, bytes]] = []
+    request = threading.Thread(target=lambda: answers.append(container.get("/slow")))
+    request.start()
+    time.sleep(0.5)
+    return request, answers
+
+
+def test_stop_finishes_in_flight_requests_and_exits_0(
+    docker: Docker, one_worker: Container
+) -> None:
+    request, answers = slow_request(one_worker)
+
+    started = time.monotonic()
+    docker("stop", one_worker.id, timeout=30)
+    stopped_after = time.monotonic() - started
+    request.join(timeout=10)
+
+    assert answers == [(200, b'{"status":"done"}')]
+    assert one_worker.inspect("{{.State.ExitCode}}") == "0"
+    assert stopped_after < 5, f"docker stop took {stopped_after:.1f} s"
 
 
 def test_on_sigterm_ready_never_answers_503_new_connections_are_refused(
-    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+    docker: Docker, one_worker: Container
 ) -> None:
     """What README.md ("Stopping") says: uvicorn stops accepting at once and finishes
     the requests in flight; readiness does not turn to 503 first."""
-    container = Container.start(docker, code_change.after.tag, variant["port"])
-    try:
-        container.wait_for("/health", within=20)
-        slow: list[tuple[int, bytes]] = []
-        in_flight = threading.Thread(target=lambda: slow.append(container.get("/slow")))
-        in_flight.start()
-        time.sleep(0.5)
-        stopping = threading.Thread(target=lambda: docker("stop", container.id, timeout=30))
-        stopping.start()
-        seen: list[int | str] = []
-        while stopping.is_alive():
-            try:
-                seen.append(container.get("/ready", timeout=1)[0])
-            except OSError:
-                seen.append("refused")
-            time.sleep(0.02)
-        in_flight.join(timeout=10)
-    finally:
-        container.remove()
+    request, slow = slow_request(one_worker)
+    stopping = threading.Thread(target=lambda: docker("stop", one_worker.id, timeout=30))
+    stopping.start()
+    seen: list[int | str] = []
+    while stopping.is_alive():
+        try:
+            seen.append(one_worker.get("/ready", timeout=1)[0])
+        except OSError:
+            seen.append("refused")
+        time.sleep(0.02)
+    request.join(timeout=10)
 
     assert slow == [(200, b'{"status":"done"}')]
     assert 503 not in seen
@@ -322,22 +345,15 @@ def test_on_sigterm_ready_never_answers_503_new_connections_are_refused(
 
 
 def test_logs_are_json_lines_with_request_ids_from_every_worker(
-    docker: Docker, code_change: CodeChange, variant: dict[str, str]
+    docker: Docker, two_workers: Container
 ) -> None:
-    container = Container.start(
-        docker, code_change.after.tag, variant["port"], "-e", "WEB_CONCURRENCY=2"
-    )
-    try:
-        container.wait_for("/health", within=30)
-        answers = {
-            f"probe-{number}": container.request("/health", {"X-Request-ID": f"probe-{number}"})
-            for number in range(20)
-        }
-        failed = container.request("/fail/7", {"X-Request-ID": "failing-1"})
-        docker("stop", container.id, timeout=30)
-        lines = container.logs().splitlines()
-    finally:
-        container.remove()
+    answers = {
+        f"probe-{number}": two_workers.request("/health", {"X-Request-ID": f"probe-{number}"})
+        for number in range(20)
+    }
+    failed = two_workers.request("/fail/7", {"X-Request-ID": "failing-1"})
+    docker("stop", two_workers.id, timeout=30)
+    lines = two_workers.logs().splitlines()
 
     records = [json.loads(line) for line in lines]  # every line, or this raises
     workers = {r["message"] for r in records if r["message"].startswith("Started server process")}
@@ -356,18 +372,9 @@ def test_logs_are_json_lines_with_request_ids_from_every_worker(
     assert access["failing-1"]["route"] == "/fail/{item}"
 
 
-def test_metrics_count_every_request_once_across_two_workers(
-    docker: Docker, code_change: CodeChange, variant: dict[str, str]
-) -> None:
-    container = Container.start(
-        docker, code_change.after.tag, variant["port"], "-e", "WEB_CONCURRENCY=2"
-    )
-    try:
-        container.wait_for("/health", within=30)
-        sent = until_both_workers_answered(container)
-        scrapes = [container.get("/metrics")[1].decode() for _ in range(6)]
-    finally:
-        container.remove()
+def test_metrics_count_every_request_once_across_two_workers(two_workers: Container) -> None:
+    sent = until_both_workers_answered(two_workers)
+    scrapes = [two_workers.get("/metrics")[1].decode() for _ in range(6)]
 
     counted = re.compile(
         r'^http_requests_total\{method="GET",route="/pid",status="200"\} ([0-9.]+)$', re.M
