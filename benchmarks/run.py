@@ -120,7 +120,8 @@ def measure_builds(docker: Docker, variant: Variant) -> None:
     """Cold build, code-change rebuild, added-requirement rebuild, on a scratch copy."""
     context = Path(shutil.copytree(variant.context, variant.context.parent / "scratch"))
     try:
-        docker("builder", "prune", "--all", "--force")
+        # A builder that has served many builds takes minutes to empty.
+        docker("builder", "prune", "--all", "--force", timeout=900)
         seconds, _ = timed(lambda: docker.build(context, variant.tag))
         variant.record("cold build (s)", seconds)
         before = f"{variant.tag}-before"
