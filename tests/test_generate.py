@@ -60,24 +60,25 @@ def edit_json(path: Path, edit) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def add_key(context: dict, key: str, default: object, prompt: object) -> None:
+    """A new prompted key with its question, after the others and before the private keys."""
+    moved = {name: context.pop(name) for name in [name for name in context if name.startswith("_")]}
+    context[key] = default
+    context.update(moved)
+    context["__prompts__"][key] = prompt
+
+
 def add_choices(context: dict) -> None:
     """Step 1 for choices: a choice key and a Python version, each with its question."""
-    prompts = context.pop("__prompts__")
-    private = {key: context.pop(key) for key in [key for key in context if key.startswith("_")]}
-    context["log_format"] = ["json", "text"]
+    labels = {"__prompt__": "Log format", "json": "JSON lines", "text": "Text"}
+    add_key(context, "log_format", ["json", "text"], labels)
     context["python_version"].append("3.15")
-    prompts["log_format"] = {"__prompt__": "Log format", "json": "JSON lines", "text": "Text"}
-    prompts["python_version"]["3.15"] = "3.15"
-    context.update(private, __prompts__=prompts)
+    context["__prompts__"]["python_version"]["3.15"] = "3.15"
 
 
 def add_free_text(context: dict) -> None:
     """Step 1 for free text: the key, its default and its question."""
-    prompts = context.pop("__prompts__")
-    private = {key: context.pop(key) for key in [key for key in context if key.startswith("_")]}
-    context["team_channel"] = "#platform-team"
-    prompts["team_channel"] = "Chat channel of the owning team"
-    context.update(private, __prompts__=prompts)
+    add_key(context, "team_channel", "#platform-team", "Chat channel of the owning team")
 
 
 def add_options(context: dict) -> None:
