@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 import tarfile
 import time
@@ -91,30 +92,41 @@ class Container:
     port: int
 
     @classmethod
-    def start(cls, docker: Docker, image: str, container_port: str, *options: str) -> Container:
-        cid = docker("run", "-d", *HARDENED, "-p", f"127.0.0.1::{container_port}", *options, image)
+    def start(
+        cls,
+        docker: Docker,
+        image: str,
+        container_port: str,
+        *options: str,
+        command: tuple[str, ...] = (),
+    ) -> Container:
+        """``docker run -d`` with ``options``, the image and ``command``."""
+        cid = docker(
+            "run", "-d", *HARDENED, "-p", f"127.0.0.1::{container_port}", *options, image, *command
+        )  # fmt: skip
         cid = cid.strip().splitlines()[-1]
         published = docker("port", cid, f"{container_port}/tcp").splitlines()[0]
         return cls(docker, cid, int(published.rsplit(":", 1)[1]))
 
     @classmethod
     def start_on_host_network(
-        cls, docker: Docker, image: str, port: int, *options: str
+        cls, docker: Docker, image: str, port: int, *options: str, command: tuple[str, ...] = ()
     ) -> Container:
         """Run on the host's network, serving on 127.0.0.1:``port`` only, so it can
         reach a receiver a test runs on the host's loopback."""
         cid = docker(
             "run", "-d", *HARDENED, "--network", "host",
             "-e", "UVICORN_HOST=127.0.0.1", "-e", f"UVICORN_PORT={port}",
-            *options, image,
+            *options, image, *command,
         )  # fmt: skip
         return cls(docker, cid.strip().splitlines()[-1], port)
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, path: str) -> str:
+        """Always loopback: nothing here aims at a bridge or private address."""
+        return f"http://127.0.0.1:{self.port}{path}"
 
-    def get(self, path: str, timeout: float = 5, host: str = "127.0.0.1") -> tuple[int, bytes]:
-        status, _, body = self.request(path, timeout=timeout, host=host)
+    def get(self, path: str, timeout: float = 5) -> tuple[int, bytes]:
+        status, _, body = self.request(path, timeout=timeout)
         return status, body
 
     def request(
@@ -122,10 +134,9 @@ class Container:
         path: str,
         headers: dict[str, str] | None = None,
         timeout: float = 5,
-        host: str = "127.0.0.1",
     ) -> tuple[int, dict[str, str], bytes]:
         """GET ``path``: the status, the headers (lowercase names) and the body."""
-        request = urllib.request.Request(self.url(path, host), headers=headers or {})
+        request = urllib.request.Request(self.url(path), headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 answer = response
@@ -135,14 +146,12 @@ class Container:
             body = error.read()
         return answer.status, {k.lower(): v for k, v in answer.headers.items()}, body
 
-    def wait_for(
-        self, path: str, within: float, interval: float = 0.1, host: str = "127.0.0.1"
-    ) -> float:
+    def wait_for(self, path: str, within: float, interval: float = 0.1) -> float:
         """Seconds until ``path`` answers 200, asking every ``interval`` seconds."""
         start = time.monotonic()
         while time.monotonic() - start < within:
             try:
-                if self.get(path, timeout=1, host=host)[0] == 200:
+                if self.get(path, timeout=1)[0] == 200:
                     return time.monotonic() - start
             except OSError:
                 pass
@@ -174,13 +183,56 @@ class Container:
 
 BUILDER_LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "template-tests-docker-builder.lock"
 
+# A cache mount's id defaults to its target, so a baked Dockerfile's download
+# cache (/root/.cache/pip, /root/.cache/uv) is the one every other project on
+# the engine shares; a --no-cache build starts that id afresh for all of them.
+_CACHE_MOUNT = re.compile(r"--mount=type=cache,([^ ]+)")
+
+
+def own_cache_mounts(dockerfile: Path, owner: str) -> list[str]:
+    """Give each cache mount in ``dockerfile`` an id of ``owner``'s, in place.
+
+    Builds of the rewritten file, --no-cache ones included, then read and reset
+    only caches named after ``owner``, never the user's own; the id stays the
+    same from run to run, so the caches do not pile up. Returns the ids; a file
+    rewritten before keeps its ids.
+    """
+    ids = []
+
+    def owned(mount: re.Match[str]) -> str:
+        options = dict(option.split("=", 1) for option in mount[1].split(","))
+        options.setdefault("id", owner + options["target"])
+        assert options["id"].startswith(owner), f"a cache mount of someone else's: {mount[0]}"
+        ids.append(options["id"])
+        return "--mount=type=cache," + ",".join(f"{k}={v}" for k, v in options.items())
+
+    text, count = _CACHE_MOUNT.subn(owned, dockerfile.read_text())
+    assert count, f"no cache mount in {dockerfile}"
+    dockerfile.write_text(text)
+    return ids
+
+
+def empty_cache_mount(docker: Docker, cache_id: str, image: str, workdir: Path) -> None:
+    """Delete what the cache mount ``cache_id`` holds, as a new CI runner would see it.
+
+    Only that id: a global prune would empty every project's caches.
+    """
+    (workdir / "Dockerfile").write_text(
+        f"FROM {image}\nARG RUN_ID\n"
+        f"RUN --mount=type=cache,id={cache_id},target=/cache find /cache -mindepth 1 -delete\n"
+    )
+    tag = f"template-tests-empty-cache:{os.getpid()}"
+    # A new RUN_ID each time, so BuildKit runs the step instead of reusing it.
+    docker.build(workdir, tag, "--build-arg", f"RUN_ID={time.time_ns()}")
+    docker("rmi", tag)
+
 
 @contextmanager
 def builder_to_ourselves() -> Iterator[None]:
     """Run a sequence of builds while no other xdist worker builds.
 
-    Another worker's --no-cache build, running at the same time, can empty the
-    cache mount and make BuildKit run steps of ours that it would have reused.
+    Another worker's build, running at the same time, can pick a cache record
+    of ours and make BuildKit run steps of ours that it would have reused.
     Builds are CPU- and network-bound on a small machine anyway; the container
     tests, outside this lock, still run in parallel.
     """

@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 
 from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, step_numbers
-from harness.docker import HARDENED, Container, Docker, builder_to_ourselves
+from harness.docker import (
+    HARDENED,
+    Container,
+    Docker,
+    builder_to_ourselves,
+    empty_cache_mount,
+    own_cache_mounts,
+)
 from tests import otlp
 from tests.cases import NO_FRONTEND
 from tests.helpers import Bake, case_id, default_context, environment_with, run
@@ -95,9 +102,23 @@ def variant(request) -> dict[str, str]:
     return default_context(**request.param)
 
 
+def variant_name(variant: dict[str, str]) -> str:
+    return "-".join(variant[k] for k in ("package_manager", "python_version", "port", "app_uid"))
+
+
+def cache_owner(variant: dict[str, str]) -> str:
+    """The prefix of the variant's own cache mount ids."""
+    return f"template-tests/{variant_name(variant)}"
+
+
 def checkout(bake: Bake, variant: dict[str, str], destination: Path) -> Path:
-    """The baked project as a team's working copy would hold it, clutter included."""
+    """The baked project as a team's working copy would hold it, clutter included.
+
+    Its cache mounts get ids of the tests' own, so no build here touches the
+    download caches the user's other projects share.
+    """
     project = Path(shutil.copytree(bake(**{**variant, **NO_FRONTEND}), destination))
+    own_cache_mounts(project / "Dockerfile", cache_owner(variant))
     (project / ".env").write_text("APP_SECRET=must-not-reach-the-image\n")
     (project / ".git").mkdir()
     (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
@@ -118,15 +139,11 @@ def builds(
 ) -> Iterator[Builds]:
     """The clean build, and the rebuild after adding a requirement, with nothing between.
 
-    With --no-cache, BuildKit starts the build with an empty cache mount, and later
-    builds see that one: another worker's clean build between ours and the rebuild
-    would empty the download cache the rebuild is meant to find.
+    With --no-cache, BuildKit starts the build with an empty cache mount (the
+    variant's own, see ``checkout``), and later builds see that one.
     """
     context = checkout(bake, variant, tmp_path_factory.mktemp("image") / "service")
-    name = "-".join(
-        variant[key] for key in ("package_manager", "python_version", "port", "app_uid")
-    )
-    tag = f"template-test-{os.getpid()}:{name}"
+    tag = f"template-test-{os.getpid()}:{variant_name(variant)}"
     with builder_to_ourselves():
         log = docker.build(context, tag, "--no-cache")
         # Rebuild as everyday builds run, from the cache: later rebuilds resolve
@@ -407,17 +424,38 @@ def test_traces_reach_an_otlp_receiver_from_every_worker_with_the_logs_ids(
     assert [r for r in records if r["level"] in ("WARNING", "ERROR")] == []
 
 
+# Run inside the image: counts connections to OTLP/HTTP's default port, where an
+# exporter without an endpoint would send, printing a line for each.
+DEFAULT_PORT_LISTENER = f"""
+import socket
+listener = socket.create_server(("127.0.0.1", {otlp.DEFAULT_PORT}))
+print("listening", flush=True)
+while True:
+    listener.accept()[0].close()
+    print("connection", flush=True)
+"""
+
+
 def test_without_an_endpoint_nothing_is_sent_and_nothing_complains(
-    docker: Docker, code_change: CodeChange
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
 ) -> None:
+    """The listener owns a network namespace of its own, whose loopback the service
+    shares (``--network container:``), so the default port is free whatever the
+    host runs; the service is reached on its port published on 127.0.0.1."""
+    listener = Container.start(
+        docker, code_change.after.tag, variant["port"], "--entrypoint", "python",
+        command=("-c", DEFAULT_PORT_LISTENER),
+    )  # fmt: skip
     try:
-        listening = otlp.running(otlp.DEFAULT_PORT)
-    except OSError:
-        pytest.skip(f"port {otlp.DEFAULT_PORT}, where an exporter would send, is taken")
-    with listening as receiver:
-        container = Container.start_on_host_network(
-            docker, code_change.after.tag, otlp.free_port(), "-e", "WEB_CONCURRENCY=2"
-        )
+        deadline = time.monotonic() + 20
+        while "listening" not in listener.logs():
+            assert time.monotonic() < deadline, listener.logs()
+            time.sleep(0.1)
+        service = docker(
+            "run", "-d", *HARDENED, "--network", f"container:{listener.id}",
+            "-e", "WEB_CONCURRENCY=2", code_change.after.tag,
+        ).strip().splitlines()[-1]  # fmt: skip
+        container = Container(docker, service, listener.port)
         try:
             container.wait_for("/health", within=30)
             for _ in range(10):
@@ -426,8 +464,11 @@ def test_without_an_endpoint_nothing_is_sent_and_nothing_complains(
             records = [json.loads(line) for line in container.logs().splitlines()]
         finally:
             container.remove()
+        connections = listener.logs().count("connection")
+    finally:
+        listener.remove()
 
-    assert receiver.connections == 0
+    assert connections == 0
     assert [r for r in records if r["level"] in ("WARNING", "ERROR")] == []
     assert not any("trace_id" in r for r in records)
 
@@ -564,7 +605,7 @@ def test_runtime_image_holds_only_the_service(docker: Docker, image: Image) -> N
 
 @dataclass(frozen=True)
 class MountCarried:
-    cold: Image  # built after emptying the cache mounts
+    cold: Image  # built after emptying the cache mount
     imported: Image  # built after emptying them and importing the exported copy
 
 
@@ -573,19 +614,21 @@ def mount_carried(
     docker: Docker, image: Image, variant: dict[str, str], tmp_path_factory
 ) -> Iterator[MountCarried]:
     """What CI does between runs: export the download cache mount, lose BuildKit's
-    state (pruned here), import the copy, then rebuild with changed requirements.
+    state (the variant's cache mount emptied here), import the copy, then rebuild
+    with changed requirements.
     """
     saved = tmp_path_factory.mktemp("mount-cache") / "saved"
     script = [image.context / "scripts" / "buildkit-cache.sh"]
     # The script calls `docker` from PATH: the CLI these tests drive.
     cli = Path(shutil.which(docker.cli) or docker.cli)
     environment = environment_with(path_first=cli.parent)
-    prune = ("builder", "prune", "--force", "--filter", "type=exec.cachemount")
+    (cache_id,) = own_cache_mounts(image.context / "Dockerfile", cache_owner(variant))
+    scratch = tmp_path_factory.mktemp("empty-cache")
     with builder_to_ourselves():
         run(*script, "export", saved, cwd=image.context, env=environment)
-        docker(*prune)
+        empty_cache_mount(docker, cache_id, variant["base_image"], scratch)
         cold = rebuild(docker, image, "mount-cold", "# cold\n", "requirements.txt")
-        docker(*prune)
+        empty_cache_mount(docker, cache_id, variant["base_image"], scratch)
         run(*script, "import", saved, cwd=image.context, env=environment)
         imported = rebuild(docker, image, "mount-imported", "# imported\n", "requirements.txt")
     yield MountCarried(cold, imported)
@@ -600,5 +643,49 @@ def test_cache_mount_survives_export_and_import(
         install = step_numbers(built.log, installer.step)
         assert install and f"#{install[0]} CACHED" not in built.log, "the install step did not run"
 
-    assert installer.downloads(mount_carried.cold.log) > 0, "pruning left the cache mount warm"
+    assert installer.downloads(mount_carried.cold.log) > 0, "emptying left the cache mount warm"
     assert installer.downloads(mount_carried.imported.log) == 0, mount_carried.imported.log
+
+
+# A cache of the kind a user's other project keeps: the id defaults to the target.
+USERS_CACHE = "/root/.cache/template-tests-canary"
+
+
+def test_the_tests_builds_leave_the_users_cache_mounts_alone(docker: Docker, tmp_path) -> None:
+    """What every build here relies on: a --no-cache build of a Dockerfile given
+    ids of the tests' own (``own_cache_mounts``) starts those afresh and leaves the
+    cache mount a user's project shares, named after its target, as it was."""
+    base = default_context()["base_image"]
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "Dockerfile").write_text(
+        f"FROM {base}\nARG RUN_ID\n"
+        f"RUN --mount=type=cache,target={USERS_CACHE} echo kept > {USERS_CACHE}/canary\n"
+    )
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (ours / "Dockerfile").write_text(
+        f"FROM {base}\nARG RUN_ID\n"
+        f"RUN --mount=type=cache,target={USERS_CACHE} ls -A {USERS_CACHE} | wc -l\n"
+    )
+    (owned,) = own_cache_mounts(ours / "Dockerfile", "template-tests/canary")
+    tag = f"template-tests-canary:{os.getpid()}"
+    with builder_to_ourselves():
+        try:
+            docker.build(users, tag, "--build-arg", f"RUN_ID={RUN_ID}")
+            log = docker.build(ours, tag, "--no-cache", "--build-arg", f"RUN_ID={RUN_ID}")
+            check = ours / "check"
+            check.mkdir()
+            (check / "Dockerfile").write_text(
+                f"FROM {base}\nARG RUN_ID\n"
+                f"RUN --mount=type=cache,target={USERS_CACHE} cat {USERS_CACHE}/canary\n"
+            )
+            kept = docker.build(check, tag, "--build-arg", f"RUN_ID={RUN_ID}-check")
+        finally:
+            empty_cache_mount(docker, USERS_CACHE, base, tmp_path)
+            empty_cache_mount(docker, owned, base, tmp_path)
+            docker("rmi", "-f", tag, check=False)
+
+    assert owned == f"template-tests/canary{USERS_CACHE}"
+    assert re.search(r"^#\d+ [\d.]+ 0$", log, re.M), "the tests' own cache was not empty"
+    assert re.search(r"^#\d+ [\d.]+ kept$", kept, re.M), kept

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from passlib.apache import HtpasswdFile
 
-from harness.docker import Docker, builder_to_ourselves
+from harness.docker import Docker, builder_to_ourselves, own_cache_mounts
 from tests.cases import NO_FRONTEND
 from tests.helpers import CHOICES, TOOLS, Bake
 
@@ -131,6 +131,8 @@ def built(
 ) -> Iterator[tuple[Build, Path]]:
     project = bake(package_manager=request.param, **NO_FRONTEND)
     context = Path(shutil.copytree(project, tmp_path_factory.mktemp("ctx") / "service"))
+    # The tests' own download cache: the --no-cache builds below start it afresh.
+    own_cache_mounts(context / "Dockerfile", f"template-tests/private-index-{request.param}")
     with (context / "requirements.txt").open("a") as requirements:
         requirements.write(f"{PACKAGE}=={VERSION} \\\n    --hash=sha256:{index.wheel_hash}\n")
     secret = tmp_path_factory.mktemp("secret") / "index_url"

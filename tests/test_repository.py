@@ -67,3 +67,27 @@ def test_every_path_contributing_names_exists() -> None:
 
     assert len(named) > 30
     assert [path for path in sorted(named) if not any((p / path).exists() for p in places)] == []
+
+
+# What would aim traffic at a container's bridge address, or empty every project's
+# build cache on the user's engine.
+OFF_LIMITS = {
+    "a container's address": re.compile(r"\.IPAddress|NetworkSettings|\.Gateway"),
+    "a global cache prune": re.compile(r"builder\W+prune|system\W+prune"),
+}
+
+
+def test_tests_and_benchmarks_stay_on_loopback_and_prune_nothing() -> None:
+    """Containers are reached on 127.0.0.1 (harness.docker.Container.url), and
+    caches are emptied by id (harness.docker.empty_cache_mount), never globally."""
+    files = run("git", "ls-files", "tests/*.py", "harness", "benchmarks", ".ci", cwd=ROOT)
+    found = [
+        f"{path}:{number}: {what}"
+        for path in files.stdout.split()
+        for number, line in enumerate((ROOT / path).read_text().splitlines(), 1)
+        for what, pattern in OFF_LIMITS.items()
+        if pattern.search(line) and path != "tests/test_repository.py"
+    ]
+
+    assert len(files.stdout.split()) > 20
+    assert found == []
