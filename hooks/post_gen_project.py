@@ -28,10 +28,24 @@ except ModuleNotFoundError:  # Python 3.10, which cookiecutter still supports
 TEMPLATE_ONLY = "_template"
 
 
+def outside(project: Path, relative: str) -> bool:
+    """Whether ``relative`` names the project itself or anything not inside it
+    (an absolute path, ``..``, or a link that leads out)."""
+    path = (project / relative).resolve()
+    return path == project.resolve() or not path.is_relative_to(project.resolve())
+
+
 def remove_unselected(project: Path, context: Mapping[str, Any]) -> list[str]:
     """Delete the template's own code and every path of cookiecutter.json's
     ``_optional_paths`` ({path: {key: the values that keep it}}) whose choice was
-    not made; return the optional paths that went."""
+    not made; return the optional paths that went.
+
+    Only inside the project: the pre-generation hook refuses an overridden
+    ``_optional_paths``, and this refuses every path first, deleting nothing.
+    """
+    escaping = [relative for relative in context["_optional_paths"] if outside(project, relative)]
+    if escaping:
+        raise ValueError(f"_optional_paths names paths outside the project: {escaping!r}")
     shutil.rmtree(project / TEMPLATE_ONLY, ignore_errors=True)
     removed = []
     for relative, keep in context["_optional_paths"].items():
@@ -164,7 +178,11 @@ README.md explains the rest.
 def main() -> int:
     context = json.loads(r"""{{ cookiecutter | tojson }}""")
     project = Path.cwd().resolve()
-    remove_unselected(project, context)
+    try:
+        remove_unselected(project, context)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     errors = parse_errors(project) + consistency_errors(project, context)
     if errors:
         for error in errors:

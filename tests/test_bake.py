@@ -362,3 +362,61 @@ def test_the_dockerfile_keeps_one_line_comments_and_the_readme_the_reasons(
     assert [body[index] for index in runs] == []
     for baked in (project / "Dockerfile", project / "README.md"):
         assert not re.search(r"measured|->|→", baked.read_text()), baked.name
+
+
+def test_the_private_index_file_is_never_staged(bake: Bake, tmp_path: Path) -> None:
+    """README.md tells people to write the index URL, credentials included, to
+    .index-url; `git add -A` must not take it, wherever it is left."""
+    project = Path(shutil.copytree(bake(), tmp_path / "service"))
+    for place in (project, project / "app"):
+        (place / ".index-url").write_text("https://user:s3cret@pypi.example.com/simple/")
+    run("git", "init", "--quiet", cwd=project)
+    run("git", "add", "-A", cwd=project)
+
+    staged = run("git", "diff", "--cached", "--name-only", cwd=project).stdout.split()
+
+    assert "README.md" in staged
+    assert [path for path in staged if path.endswith(".index-url")] == []
+
+
+@pytest.mark.parametrize(
+    "template", ["--upload-pack=touch {marker};", "-u touch {marker}", "--config=core.x=1"]
+)
+def test_the_template_address_in_cruft_json_is_never_an_option(
+    bake: Bake, tmp_path: Path, template: str
+) -> None:
+    """.cruft.json is data that a pull request can change; its template address
+    reaches git only as a repository argument."""
+    project = Path(shutil.copytree(bake(), tmp_path / "service"))
+    marker = tmp_path / "code-ran"
+    (project / ".cruft.json").write_text(f'{{"template": "{template.format(marker=marker)}"}}')
+    environment = {**os.environ, "PYTHON": sys.executable}
+
+    result = subprocess.run(
+        ["scripts/newest-template-release.sh"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+
+    assert result.returncode != 0
+    assert "is not a repository address" in result.stderr
+    assert not marker.exists()
+
+
+def test_template_check_without_cruft_says_how_to_link(bake: Bake, tmp_path: Path) -> None:
+    project = Path(shutil.copytree(bake(), tmp_path / "service"))
+    environment = {**os.environ, "PYTHON": sys.executable}
+
+    result = subprocess.run(
+        ["scripts/newest-template-release.sh"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "not made with cruft" in result.stderr and "cruft link" in result.stderr

@@ -9,6 +9,7 @@ template moves on, and the team runs `make template-check`, `cruft diff` and
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -61,10 +62,24 @@ class Template:
     work: Path
     url: Path
 
-    def change(self, edit: dict[str, tuple[str, str]], new: dict[str, str]) -> str:
-        """Edit files (path -> (old, new)), add files, commit and push; return the commit."""
-        for path, (old, replacement) in edit.items():
-            file = self.work / SLUG_DIR / path
+    def change(
+        self,
+        edit: dict[str, tuple[str, str]],
+        new: dict[str, str],
+        settings: dict[str, str] | None = None,
+    ) -> str:
+        """Edit files of the project template (path -> (old, new)), add files, change
+        cookiecutter.json's values (key -> JSON text); commit and push; return the commit."""
+        edits = {Path(SLUG_DIR) / path: change for path, change in edit.items()}
+        if settings:
+            context = self.work / "cookiecutter.json"
+            text = context.read_text()
+            for key, value in settings.items():
+                entry = re.search(rf'^  "{key}": .*?(?=,?\n  ")', text, re.M | re.S)[0]
+                text = text.replace(entry, f'  "{key}": {value}')
+            edits[Path("cookiecutter.json")] = (context.read_text(), text)
+        for path, (old, replacement) in edits.items():
+            file = self.work / path
             text = file.read_text()
             assert old in text, f"{old!r} not in {path}"
             file.write_text(text.replace(old, replacement))
@@ -164,8 +179,14 @@ def test_diff_shows_what_the_team_changed(service: Service) -> None:
 
 
 def test_updates_go_to_the_newest_release_never_to_unreleased_main(service: Service) -> None:
+    # The release also changes the template's own settings, which .cruft.json recorded
+    # as they were and passes on; the template refuses them as overrides, but not
+    # from cruft.
+    optional = {**TEMPLATE_CONTEXT["_optional_paths"], "NOTICE.md": {"ci": ["none"]}}
     service.template.change(
-        edit={"app/main.py": (OLD_DOCSTRING, NEW_DOCSTRING)}, new={"CHANGELOG.md": "# Changes\n"}
+        edit={"app/main.py": (OLD_DOCSTRING, NEW_DOCSTRING)},
+        new={"CHANGELOG.md": "# Changes\n", "NOTICE.md": "Only without CI.\n"},
+        settings={"_optional_paths": json.dumps(optional)},
     )
     released = service.template.release("v9.1.0")
     service.template.change(edit={}, new={"UNRELEASED.md": "not yet\n"})
@@ -184,8 +205,10 @@ def test_updates_go_to_the_newest_release_never_to_unreleased_main(service: Serv
     assert service.read("CHANGELOG.md") == "# Changes\n"
     assert not (service.path / "UNRELEASED.md").exists()
     assert list(service.path.rglob("*.rej")) == []
+    assert not (service.path / "NOTICE.md").exists()  # the new release's own setting
     record = json.loads(service.read(".cruft.json"))
     assert (record["checkout"], record["commit"]) == ("v9.1.0", released)
+    assert record["context"]["cookiecutter"]["_optional_paths"] == optional
     assert service.make("template-check").returncode == 0  # main's newer commit is no release
 
 

@@ -120,6 +120,8 @@ def checkout(bake: Bake, variant: dict[str, str], destination: Path) -> Path:
     project = Path(shutil.copytree(bake(**{**variant, **NO_FRONTEND}), destination))
     own_cache_mounts(project / "Dockerfile", cache_owner(variant))
     (project / ".env").write_text("APP_SECRET=must-not-reach-the-image\n")
+    for place in (project, project / "app"):  # the private index's URL, left behind
+        (place / ".index-url").write_text("https://user:must-not-reach-the-image@index/simple/")
     (project / ".git").mkdir()
     (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (project / ".venv" / "bin").mkdir(parents=True)
@@ -589,7 +591,7 @@ found += [
     for root, dirs, files in os.walk("/app")
     if not root.startswith("/app/.venv")  # the project's files, not the packages'
     for name in dirs + files
-    if name in (".git", ".env", "tests", "requirements.txt", "Dockerfile")
+    if name in (".git", ".env", ".index-url", "tests", "requirements.txt", "Dockerfile")
 ]
 print(json.dumps(sorted(os.listdir("/app")) + found))
 """

@@ -32,6 +32,7 @@ from tests.helpers import (
     ROOT,
     assert_every_file_parses,
     assert_free_text_verbatim,
+    readable,
     template_module,
     text_files,
 )
@@ -270,3 +271,154 @@ def test_an_installed_hooks_package_does_not_replace_the_templates_rules(tmp_pat
     assert result.returncode != 0
     assert "project_slug='a/b' must be a DNS-1123 label" in result.stdout
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+EXTENSIONS = [f"local_extensions.{name}Extension" for name in ("Sandbox", "Rules", "Quoting")]
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [EXTENSIONS[1:], EXTENSIONS[1:2], EXTENSIONS[2:]],
+    ids=["rules-and-quoting", "rules", "quoting"],
+)
+def test_no_subset_of_the_extensions_drops_the_sandbox(
+    tmp_path: Path, extensions: list[str]
+) -> None:
+    """cookiecutter takes any subset of a list as an override; each of the template's
+    extensions makes the environment a sandbox, so none loads without it."""
+    value, marker = probe(tmp_path)
+
+    with pytest.raises(UndefinedVariableInTemplate) as refusal:
+        cookiecutter(
+            str(ROOT),
+            no_input=True,
+            extra_context={"project_name": value, "_extensions": extensions},
+            output_dir=str(tmp_path / "out"),
+        )
+
+    assert "unsafe" in refusal.value.error.message
+    assert not marker.exists()
+
+
+def config_file(tmp_path: Path, default_context: dict) -> str:
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({"default_context": default_context}))
+    return str(config)
+
+
+# The template's own settings, each as an override would set it, and what must survive.
+INTERNALS = {
+    "_extensions": EXTENSIONS[1:],
+    "_copy_without_render": [],  # cookiecutter itself refuses anything but a subset
+    "_optional_paths": {"victim": {"ci": ["none"]}},
+}
+
+
+@pytest.mark.parametrize("key", sorted(INTERNALS))
+@pytest.mark.parametrize("way", ["config-file", "extra-context"])
+def test_an_override_of_the_templates_own_settings_is_refused(
+    tmp_path: Path, key: str, way: str
+) -> None:
+    override = {key: INTERNALS[key]}
+    if key == "_optional_paths":  # a directory beside the output, as an attacker would aim
+        victim = tmp_path / "victim"
+        victim.mkdir()
+        override[key] = {str(victim): {"ci": ["none"]}, "../victim": {"ci": ["none"]}}
+    if way == "config-file":
+        result = cli(tmp_path, "--no-input", "--config-file", config_file(tmp_path, override))
+    else:
+        result = run_api(tmp_path, override)
+
+    assert result.returncode != 0
+    assert f"{key} is the template's own setting and cannot be overridden" in result.stderr
+    assert "Nothing was generated" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert key != "_optional_paths" or (tmp_path / "victim").is_dir()
+
+
+def run_api(tmp_path: Path, extra_context: dict) -> subprocess.CompletedProcess[str]:
+    """cookiecutter's API with ``extra_context``, as tools call it, in a process of its own."""
+    script = (
+        "import json, sys\n"
+        "from cookiecutter.main import cookiecutter\n"
+        "from cookiecutter.exceptions import FailedHookException\n"
+        "try:\n"
+        f"    cookiecutter({str(ROOT)!r}, no_input=True, output_dir={str(tmp_path / 'out')!r},"
+        " extra_context=json.loads(sys.argv[1]))\n"
+        "except FailedHookException as error:\n"
+        "    sys.exit(str(error))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, json.dumps(extra_context)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+def test_a_replay_file_cannot_delete_outside_the_project(tmp_path: Path) -> None:
+    """A replay file's values are used as they are, internals included: the hooks
+    refuse its ``_optional_paths`` before anything is deleted."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("kept")
+    rendered = prompt_for_config(generate_context(str(ROOT / "cookiecutter.json")), no_input=True)
+    escaping = {str(victim): {"ci": ["none"]}, "../../victim": {"ci": ["none"]}}
+    replay = tmp_path / "replay.json"
+    replay.write_text(json.dumps({"cookiecutter": {**rendered, "_optional_paths": escaping}}))
+    out = tmp_path / "out"
+    script = (
+        "import sys\nfrom cookiecutter.main import cookiecutter\n"
+        f"cookiecutter({str(ROOT)!r}, replay={str(replay)!r}, output_dir={str(out)!r})\n"
+    )
+
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+
+    assert result.returncode != 0
+    assert "_optional_paths is the template's own setting" in result.stderr
+    assert (victim / "keep.txt").read_text() == "kept"
+
+
+# Every path here leads to this test's own directories, never further: were the
+# hook to regress, it would delete nothing but them.
+ESCAPES = ["..", "../victim", "app/../../victim", ".", "{victim}", "link-to-victim"]
+
+
+@pytest.mark.parametrize("relative", ESCAPES, ids=readable)
+def test_the_post_generation_hook_deletes_nothing_outside_the_project(
+    tmp_path: Path, relative: str
+) -> None:
+    project = tmp_path / "project"
+    (project / "app").mkdir(parents=True)
+    (tmp_path / "victim").mkdir()
+    (project / "link-to-victim").symlink_to(tmp_path / "victim")
+    relative = relative.format(victim=tmp_path / "victim")
+    context = {
+        "ci": "github",
+        "_optional_paths": {"app": {"ci": ["none"]}, relative: {"ci": ["none"]}},
+    }
+
+    with pytest.raises(ValueError, match="_optional_paths names paths outside the project"):
+        post.remove_unselected(project, context)
+
+    assert (project / "app").is_dir() and (tmp_path / "victim").is_dir()
+
+
+# Values the template sets itself that reach baked files, as an override could set them.
+PRIVATE_VALUES = {
+    "__uv_version": "0.13.8 && touch X #",
+    "_template_ref": "template:default/python-service\n    github.com/project-slug: other/repo",
+    "_template_version": "0.1.0; touch X",
+}
+
+
+@pytest.mark.parametrize("key", sorted(PRIVATE_VALUES))
+def test_a_private_value_that_reaches_a_baked_file_is_held_to_a_rule(
+    tmp_path: Path, key: str
+) -> None:
+    result = run_api(tmp_path, {key: PRIVATE_VALUES[key]})
+
+    assert result.returncode != 0
+    assert f"{key}={PRIVATE_VALUES[key]!r}" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert not (tmp_path / "X").exists()

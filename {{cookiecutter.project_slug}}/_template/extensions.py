@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import json
 import operator
 import re
 import sys
@@ -197,23 +198,47 @@ def _sandboxed(environment_class: type[Environment]) -> type[Environment]:
     return type(f"Sandboxed{environment_class.__name__}", (_Sandbox, environment_class), {})
 
 
-class SandboxExtension(Extension):
-    """Makes the environment it is loaded into a sandbox (see the module's docstring)."""
+def _sandbox(environment: Environment) -> None:
+    """Make ``environment`` a sandbox, once.
+
+    Jinja compiles templates for the sandbox when the environment's class is a
+    sandbox; no template has been compiled yet. What SandboxedEnvironment's own
+    __init__ sets up follows.
+    """
+    if isinstance(environment, _Sandbox):
+        return
+    environment.__class__ = _sandboxed(type(environment))
+    environment.globals["range"] = safe_range
+    environment.binop_table = dict(SandboxedEnvironment.default_binop_table)
+    environment.unop_table = dict(SandboxedEnvironment.default_unop_table)
+
+
+class _Sandboxing(Extension):
+    """Every extension of this template makes its environment a sandbox: cookiecutter
+    takes any subset of ``_extensions`` as an override, and a subset that left out
+    SandboxExtension alone would otherwise render values with no sandbox."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        # Jinja compiles templates for the sandbox when the environment's class is
-        # a sandbox; no template has been compiled yet. What SandboxedEnvironment's
-        # own __init__ sets up follows.
-        environment.__class__ = _sandboxed(type(environment))
-        environment.globals["range"] = safe_range
-        environment.binop_table = dict(SandboxedEnvironment.default_binop_table)
-        environment.unop_table = dict(SandboxedEnvironment.default_unop_table)
+        _sandbox(environment)
+
+
+class SandboxExtension(_Sandboxing):
+    """Makes the environment it is loaded into a sandbox (see the module's docstring)."""
+
+
+# cookiecutter.json at the template's root, where the CLI bakes from; Backstage's
+# action writes its own from the step's values, so there it holds nothing to compare.
+OWN_SETTINGS = (
+    json.loads((Path(__file__).resolve().parents[2] / "cookiecutter.json").read_text("utf-8"))
+    if HOOK_RUNS
+    else {}
+)
 
 
 def problems(context: dict[str, Any]) -> list[str]:
     """The rules' verdict on a cookiecutter context: one line per problem."""
-    return RULES.validate(context)
+    return RULES.validate(context) + RULES.overridden_internals(context, OWN_SETTINGS)
 
 
 class _RuledTemplate(Template):
@@ -230,7 +255,7 @@ class _RuledTemplate(Template):
         return super().render(*args, **kwargs)
 
 
-class RulesExtension(Extension):
+class RulesExtension(_Sandboxing):
     """Registers the ``problems`` filter; where no hook runs, applies the rules itself."""
 
     def __init__(self, environment: Environment) -> None:
@@ -240,7 +265,7 @@ class RulesExtension(Extension):
             environment.template_class = _RuledTemplate
 
 
-class QuotingExtension(Extension):
+class QuotingExtension(_Sandboxing):
     """Registers ``py_str``, ``toml_str`` and ``yaml_str`` as Jinja filters."""
 
     def __init__(self, environment):

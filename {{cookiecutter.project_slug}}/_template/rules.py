@@ -188,6 +188,71 @@ RULES: dict[str, Rule] = {
 }
 
 
+# The template's own values that reach baked files. Nobody is asked for them, but a
+# config file, extra_context or a replay file can still set them, so they are held
+# to rules like the answers (cruft passes them on from release to release).
+SEMANTIC_VERSION = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*)){2}")
+_REF_PART = r"[a-z0-9]+(?:[-_.][a-z0-9]+)*"
+TEMPLATE_REF = re.compile(rf"template:{_REF_PART}/{_REF_PART}")
+
+
+def template_version(value: str) -> str | None:
+    if SEMANTIC_VERSION.fullmatch(value):
+        return None
+    return "must be the template's release as X.Y.Z (e.g. '0.1.0')"
+
+
+def template_ref(value: str) -> str | None:
+    if TEMPLATE_REF.fullmatch(value) and len(value) <= MAX_TEXT:
+        return None
+    return (
+        "must be a Backstage template reference 'template:<namespace>/<name>' in lowercase"
+        " letters, digits and '-', '_', '.' (e.g. 'template:default/python-service')"
+    )
+
+
+PRIVATE_RULES: dict[str, Rule] = {
+    "_template_version": template_version,
+    "_template_ref": template_ref,
+}
+
+# Settings of the template itself, which decide what code loads and which paths
+# are deleted: a bake takes them from cookiecutter.json or not at all.
+INTERNALS = ("_extensions", "_copy_without_render", "_optional_paths")
+
+
+def uv_version_matches_uv_image(context: Mapping[str, object]) -> str | None:
+    """``__uv_version`` is derived from ``uv_image``; anything else is an override."""
+    if "__uv_version" not in context:
+        return None
+    match = IMAGE_REFERENCE.fullmatch(str(context.get("uv_image", "")))
+    derived = match["tag"] if match else None
+    if context["__uv_version"] == derived:
+        return None
+    return (
+        f"__uv_version={context['__uv_version']!r} must not be set: it is derived from"
+        f" uv_image ({derived!r}); set uv_image instead"
+    )
+
+
+def overridden_internals(context: Mapping[str, object], own: Mapping[str, object]) -> list[str]:
+    """The template's settings (INTERNALS) that differ from ``own``, its cookiecutter.json.
+
+    Except in cruft's regenerations (the only bakes with ``_commit``, which cruft
+    sets itself and no override can add): cruft passes on the settings it recorded
+    from the release a service came from, and the service's .cruft.json is its own.
+    """
+    if "_commit" in context:
+        return []
+    return [
+        f"{key} is the template's own setting and cannot be overridden (a config file's"
+        f" default_context, extra_context or a replay file set it to {context[key]!r}):"
+        " remove it from there"
+        for key in INTERNALS
+        if key in own and key in context and context[key] != own[key]
+    ]
+
+
 def python_tag_mismatch(version: str) -> str:
     """ECMAScript: a ``python`` image tagged for a Python other than ``version``
     (python_matches_base_image, for the form)."""
@@ -222,8 +287,14 @@ def validate(context: Mapping[str, object]) -> list[str]:
             )
         if problem:
             errors.append(f"{key}={value!r} {problem}.")
+    for key, rule in PRIVATE_RULES.items():
+        value = context.get(key, "")
+        if key in context and (
+            problem := rule(value) if isinstance(value, str) else "must be text"
+        ):
+            errors.append(f"{key}={value!r} {problem}.")
     if not errors:
-        mismatch = python_matches_base_image(context)
-        if mismatch:
-            errors.append(mismatch + ".")
+        for mismatch in (python_matches_base_image(context), uv_version_matches_uv_image(context)):
+            if mismatch:
+                errors.append(mismatch + ".")
     return errors
