@@ -671,22 +671,22 @@ def test_the_tests_builds_leave_the_users_cache_mounts_alone(docker: Docker, tmp
         f"RUN --mount=type=cache,target={USERS_CACHE} ls -A {USERS_CACHE} | wc -l\n"
     )
     (owned,) = own_cache_mounts(ours / "Dockerfile", "template-tests/canary")
-    tag = f"template-tests-canary:{os.getpid()}"
+    tags = [f"template-tests-canary:{os.getpid()}-{name}" for name in ("users", "ours", "check")]
     with builder_to_ourselves():
         try:
-            docker.build(users, tag, "--build-arg", f"RUN_ID={RUN_ID}")
-            log = docker.build(ours, tag, "--no-cache", "--build-arg", f"RUN_ID={RUN_ID}")
+            docker.build(users, tags[0], "--build-arg", f"RUN_ID={RUN_ID}")
+            log = docker.build(ours, tags[1], "--no-cache", "--build-arg", f"RUN_ID={RUN_ID}")
             check = ours / "check"
             check.mkdir()
             (check / "Dockerfile").write_text(
                 f"FROM {base}\nARG RUN_ID\n"
                 f"RUN --mount=type=cache,target={USERS_CACHE} cat {USERS_CACHE}/canary\n"
             )
-            kept = docker.build(check, tag, "--build-arg", f"RUN_ID={RUN_ID}-check")
+            kept = docker.build(check, tags[2], "--build-arg", f"RUN_ID={RUN_ID}-check")
         finally:
             empty_cache_mount(docker, USERS_CACHE, base, tmp_path)
             empty_cache_mount(docker, owned, base, tmp_path)
-            docker("rmi", "-f", tag, check=False)
+            docker("rmi", "-f", *tags, check=False)
 
     assert owned == f"template-tests/canary{USERS_CACHE}"
     assert re.search(r"^#\d+ [\d.]+ 0$", log, re.M), "the tests' own cache was not empty"

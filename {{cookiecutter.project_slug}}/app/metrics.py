@@ -25,8 +25,13 @@ DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 if DIRECTORY in os.environ:  # however the server was started, the files need a home
     os.makedirs(os.environ[DIRECTORY], exist_ok=True)
 # Requests no route matched (404s) share one label, so a scan of random paths
-# cannot create a series per path.
+# cannot create a series per path; so do methods outside HTTP's standard ones,
+# which a client may make up (h11 takes any token as a method).
 UNMATCHED = "unmatched"
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+OTHER_METHOD = "other"
 
 REQUESTS = Counter(
     "http_requests",
@@ -46,6 +51,7 @@ IN_FLIGHT = Gauge(
 
 
 def observe(method: str, route: str | None, status: int, seconds: float) -> None:
+    method = method if method in METHODS else OTHER_METHOD
     route = route or UNMATCHED
     REQUESTS.labels(method, route, str(status)).inc()
     DURATION.labels(method, route).observe(seconds)

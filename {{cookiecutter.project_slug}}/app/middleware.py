@@ -40,6 +40,19 @@ def problem(request_id: str) -> dict[str, object]:
     }
 
 
+def route_template(scope: Scope) -> str | None:
+    """The template of the route that matched (``/items/{id}``), or None.
+
+    FastAPI's routes put themselves in the scope; the routes Starlette serves
+    for FastAPI (the docs pages) only their endpoint, and have no parameters.
+    """
+    if (route := scope.get("route")) is not None:
+        return route.path
+    if "endpoint" in scope and not scope.get("path_params"):
+        return scope["path"]
+    return None
+
+
 class RequestContext:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -75,7 +88,7 @@ class RequestContext:
                 )
         finally:
             metrics.IN_FLIGHT.dec()
-            route = getattr(scope.get("route"), "path", None)
+            route = route_template(scope)
             seconds = time.perf_counter() - started
             metrics.observe(scope["method"], route, status, seconds)
             logger.info(

@@ -44,3 +44,32 @@ def test_latency_and_in_flight_are_exposed(client: TestClient) -> None:
         r'^http_request_duration_seconds_bucket\{.*route="/health"', text, re.M
     )
     assert re.search(r"^http_requests_in_flight ", text, re.M)
+
+
+def test_made_up_methods_and_paths_add_no_series(client: TestClient) -> None:
+    """Clients choose methods and paths; neither may grow /metrics without bound."""
+    for method in ("GET", "BREW"):  # the series a method of each kind adds
+        client.request(method, "/health")
+        client.request(method, "/no/such/page")
+    before = samples(client)
+
+    for number in range(200):
+        client.request(f"M{number}", f"/page/{number}")
+        client.request(f"X-{number}", "/health")
+        client.request("PROPFIND", f"/{number}")
+
+    after = samples(client)
+    assert set(after) - set(before) == set()
+    assert requests(before, after, "/health", "200") == 0
+
+
+def test_the_docs_are_counted_under_their_own_route(client: TestClient) -> None:
+    before = samples(client)
+
+    client.get("/docs")
+    client.get("/openapi.json")
+
+    after = samples(client)
+    assert requests(before, after, "/docs", "200") == 1
+    assert requests(before, after, "/openapi.json", "200") == 1
+    assert requests(before, after, "unmatched", "200") == 0
