@@ -316,3 +316,71 @@ def test_the_autoscaler_alone_sets_the_replica_count(deployment: Deployment) -> 
         autoscaler["scaleTargetRef"]["name"] == deployment.objects["Deployment"]["metadata"]["name"]
     )
     assert autoscaler["minReplicas"] >= 2  # the PodDisruptionBudget keeps one of them
+
+
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """A Kubernetes label selector applied to ``labels`` (an empty one selects all)."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    operators = {
+        "In": lambda value, values: value in values,
+        "NotIn": lambda value, values: value not in values,
+        "Exists": lambda value, _: value is not None,
+        "DoesNotExist": lambda value, _: value is None,
+    }
+    return all(
+        operators[rule["operator"]](labels.get(rule["key"]), rule.get("values", []))
+        for rule in selector.get("matchExpressions", [])
+    )
+
+
+def admitted(policy: dict, namespace: str, port: str | int) -> bool:
+    """Whether a pod in ``namespace`` may reach the policy's pods on ``port``, as
+    Kubernetes reads the policy: a rule without ``from`` admits every source, one
+    without ``ports`` every port. Peers other than namespaces fail the test, so a
+    new kind of peer gets read here before it is trusted."""
+    labels = {"kubernetes.io/metadata.name": namespace}
+    for rule in policy["spec"].get("ingress", []):
+        if "ports" in rule and not any(entry.get("port") == port for entry in rule["ports"]):
+            continue
+        if not rule.get("from"):
+            return True
+        for peer in rule["from"]:
+            assert set(peer) == {"namespaceSelector"}, f"a peer this test cannot read: {peer}"
+            if selects(peer["namespaceSelector"], labels):
+                return True
+    return False
+
+
+NAMESPACES = ["ingress-nginx", "monitoring", "default", "kube-system", "my-service", "team-a"]
+
+
+def test_only_the_ingress_controller_and_monitoring_reach_the_service(
+    deployment: Deployment,
+) -> None:
+    policy = deployment.objects["NetworkPolicy"]
+
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    assert [ns for ns in NAMESPACES if admitted(policy, ns, "http")] == [
+        "ingress-nginx",
+        "monitoring",
+    ]
+    assert not admitted(policy, "ingress-nginx", 22)
+
+
+def test_the_chart_admits_the_namespaces_its_values_name(bake: Bake, tmp_path) -> None:
+    chart = bake(kubernetes="helm") / "deploy" / "helm"
+    values = {"networkPolicy": {"fromNamespaces": ["traefik", "team-a"]}}
+
+    policy = Deployment(chart, {}, render_chart(chart, tmp_path, values)).objects["NetworkPolicy"]
+
+    assert [ns for ns in NAMESPACES if admitted(policy, ns, "http")] == ["team-a"]
+    assert admitted(policy, "traefik", "http")
+
+
+def test_the_policy_reader_sees_an_open_policy_as_open() -> None:
+    """The reader above, on the policy the files had before: every namespace admitted."""
+    open_policy = {"spec": {"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": "http"}]}]}}
+
+    assert all(admitted(open_policy, ns, "http") for ns in NAMESPACES)
+    assert not admitted(open_policy, "default", 22)

@@ -8,6 +8,7 @@ standard library is enough: a formatter of forty lines, no dependency in the ima
 
 import json
 import logging
+import unicodedata
 from contextvars import ContextVar
 from datetime import UTC, datetime
 {%- if cookiecutter.tracing == "opentelemetry" %}
@@ -22,6 +23,22 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # What every LogRecord has; anything else came with ``extra=`` and becomes a field.
 _STANDARD = {*vars(logging.makeLogRecord({})), "message", "asctime", "color_message"}
+
+# Characters that end a line for some reader of the logs: JSON keeps U+2028, U+2029
+# and U+0085 raw, and JavaScript and some log viewers split lines there.
+_SEPARATORS = "\u2028\u2029\u0085"
+_LINE_BREAKS = str.maketrans({char: f"\\u{ord(char):04x}" for char in _SEPARATORS})
+
+
+def _escaped(text: str) -> str:
+    """``text`` with control, format and line-separator characters escaped, so what a
+    client sends (a path with ``%0a`` in it) cannot start a line of its own."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+        else char
+        for char in text
+    )
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
@@ -57,19 +74,31 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
             entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        line = json.dumps(entry, default=str, ensure_ascii=False)
+        return line.translate(_LINE_BREAKS)
 
 
 class TextFormatter(logging.Formatter):
-    """For people at a terminal: the message, then the request's fields as key=value."""
+    """For people at a terminal: the message, then the request's fields as key=value.
 
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    One line per record: the message and the fields escaped; a traceback follows
+    on lines of its own, each indented, so none can pass for a record.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        fields = " ".join(f"{key}={value}" for key, value in _fields(record).items())
-        return f"{text} [{fields}]" if fields else text
+        line = (
+            f"{self.formatTime(record)} {record.levelname} {record.name}:"
+            f" {_escaped(record.getMessage())}"
+        )
+        fields = " ".join(
+            f"{key}={_escaped(str(value))}" for key, value in _fields(record).items()
+        )
+        if fields:
+            line += f" [{fields}]"
+        if record.exc_info and record.exc_info[0] is not None:
+            lines = self.formatException(record.exc_info).splitlines()
+            line += "".join(f"\n    {_escaped(part)}" for part in lines)
+        return line
 
 
 def formatter() -> logging.Formatter:

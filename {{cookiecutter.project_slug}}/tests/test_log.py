@@ -68,3 +68,45 @@ def test_the_setting_picks_the_format(environment, setting: str, kind: type) -> 
     environment(APP_LOG_FORMAT=setting)
 
     assert isinstance(formatter(), kind)
+
+
+# What a client can put into a path (%0a, %e2%80%a8) or a header, to forge records.
+FORGERIES = [
+    "\n2026-01-01 ERROR app: forged",
+    "\r",
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\x1b[2J",
+]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_json_record_stays_one_line_whatever_a_client_sent(forgery: str) -> None:
+    line = JsonFormatter().format(record(f"GET /a{forgery}", path=f"/a{forgery}"))
+
+    assert line.splitlines() == [line]
+    assert not any(char in line for char in "\u2028\u2029\x85\x1b")
+    assert json.loads(line)["path"] == f"/a{forgery}"
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_text_record_stays_one_line_whatever_a_client_sent(forgery: str) -> None:
+    line = TextFormatter().format(record(f"GET /a{forgery}", path=f"/a{forgery}"))
+
+    assert line.splitlines() == [line]
+    assert not any(char in line for char in "\n\r\u2028\u2029\x85\x1b")
+    assert "/a" + forgery.encode("unicode_escape").decode() in line
+
+
+def test_a_text_traceback_follows_on_indented_lines() -> None:
+    try:
+        raise ValueError("bad\nforged line")
+    except ValueError:
+        failed = record("failed", exc_info=sys.exc_info())
+
+    first, *rest = TextFormatter().format(failed).split("\n")
+
+    assert first.endswith("INFO app.test: failed")
+    assert rest[-2:] == ["    ValueError: bad", "    forged line"]
+    assert all(line.startswith("    ") for line in rest)
