@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         default=True,
         description="Serve the API docs (/docs, /redoc, /openapi.json).",
     )
+{%- if cookiecutter.tracing == "opentelemetry" %}
+    trust_trace_context: bool = Field(
+        default=True,
+        description="Continue the trace a request's traceparent names (False: a new one).",
+    )
+{%- endif %}
     cors_origins: list[str] = Field(
         default=[],
         description='Origins browsers may call the API from, e.g. ["https://app.example.com"].',

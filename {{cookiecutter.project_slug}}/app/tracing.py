@@ -5,11 +5,23 @@ no exporter exists and nothing tries to connect. With it set, each worker (each
 runs ``create_app``) gets its own tracer provider, exporting over OTLP/HTTP in
 the background. The SDK reads the other standard ``OTEL_*`` variables itself
 (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_TRACES_SAMPLER``).
+
+A request that carries W3C trace context (``traceparent``) continues that trace,
+as the edge decided: ``APP_TRUST_TRACE_CONTEXT=false`` starts a new trace for
+every request instead, for a service that clients reach without a proxy that
+decides for them (README.md, "Tracing").
 """
 
 import os
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # The name traces carry unless OTEL_SERVICE_NAME says otherwise.
@@ -22,7 +34,6 @@ def instrument(app: FastAPI) -> None:
         return
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -32,7 +43,33 @@ def instrument(app: FastAPI) -> None:
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+    trace_requests(app, provider)
+
+
+# The headers W3C trace context and baggage travel in.
+TRACE_CONTEXT = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
+def trace_requests(app: FastAPI, provider: "TracerProvider") -> None:
+    """A span for every request ``app`` handles, exported by ``provider``."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    if not get_settings().trust_trace_context:
+        build = app.build_middleware_stack
+        app.build_middleware_stack = lambda: without_trace_context(build())  # type: ignore[method-assign]
+
+
+def without_trace_context(app: ASGIApp) -> ASGIApp:
+    """``app``, given requests without the trace context their senders put in."""
+
+    async def strip(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k not in TRACE_CONTEXT]
+            scope = {**scope, "headers": headers}
+        await app(scope, receive, send)
+
+    return strip
 
 
 def flush() -> None:

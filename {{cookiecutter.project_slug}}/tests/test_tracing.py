@@ -38,3 +38,28 @@ def test_log_records_carry_the_ids_of_the_span_they_are_written_in() -> None:
     assert "trace_id" not in outside
     assert entry["trace_id"] == format(span.context.trace_id, "032x")
     assert entry["span_id"] == format(span.context.span_id, "016x")
+
+
+# A trace another service (or a client) started, as W3C trace context carries it.
+INCOMING_TRACE = "0af7651916cd43dd8448eb211c80319c"
+TRACEPARENT = f"00-{INCOMING_TRACE}-b7ad6b7169203331-01"
+
+
+@pytest.mark.parametrize(("trusted", "continued"), [("true", True), ("false", False)])
+def test_a_request_continues_the_incoming_trace_only_when_trusted(
+    environment, trusted: str, continued: bool
+) -> None:
+    environment(APP_TRUST_TRACE_CONTEXT=trusted)
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    app = create_app()
+    tracing.trace_requests(app, provider)
+
+    TestClient(app).get("/health", headers={"traceparent": TRACEPARENT})
+
+    trace_ids = {
+        format(span.context.trace_id, "032x") for span in spans.get_finished_spans()
+    }
+    assert len(trace_ids) == 1
+    assert (trace_ids == {INCOMING_TRACE}) is continued
