@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,7 +38,7 @@ from tests.helpers import (
     published_files,
     template_module,
 )
-from tests.test_inputs import PROBE
+from tests.test_inputs import COST_REFUSALS, EXHAUSTING, PROBE
 
 pre = template_module("rules")
 SCHEMAS = ROOT / "tests" / "schemas" / "backstage"
@@ -303,6 +304,25 @@ def test_no_value_runs_code_on_the_scaffolder_host(tmp_path: Path, skip_validati
         assert "published" not in result, key
         if result["valid"]:  # the form let it through; the sandbox stopped it
             assert "unsafe" in "\n".join(result["log"]), key
+
+
+def test_no_value_holds_a_scaffolder_worker(tmp_path: Path) -> None:
+    """The action runs cookiecutter with no time or memory limit of its own: values the
+    form accepts must be refused in seconds, the sandbox's bounds working there too."""
+    answers = {name: {"project_name": value} for name, value in EXHAUSTING.items()}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    results = portal_bake(answers, tmp_path / "out")
+
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    for name, result in results.items():
+        log = "\n".join(result["log"])
+        assert result["valid"], name  # the form takes it: it is one line of text
+        assert not result["ok"] and "published" not in result, name
+        assert any(reason in log for reason in COST_REFUSALS), (name, log[-500:])
+    assert cpu < 20 * len(answers), f"{cpu:.1f} s of CPU"
+    assert after.ru_maxrss < 1024 * 1024, f"a child used {after.ru_maxrss} kB"
 
 
 @pytest.mark.parametrize(

@@ -391,14 +391,23 @@ def test_logs_are_json_lines_with_request_ids_from_every_worker(
     assert access["failing-1"]["route"] == "/fail/{item}"
 
 
+COUNTED = re.compile(
+    r'^http_requests_total\{method="GET",route="/pid",status="200"\} ([0-9.]+)$', re.M
+)
+
+
+def counted(container: Container) -> float:
+    return float(COUNTED.search(container.get("/metrics")[1].decode())[1])
+
+
 def test_metrics_count_every_request_once_across_two_workers(two_workers: Container) -> None:
     sent = until_both_workers_answered(two_workers)
-    scrapes = [two_workers.get("/metrics")[1].decode() for _ in range(6)]
+    # A request is counted when its handling ends, just after its answer went out.
+    deadline = time.monotonic() + 2
+    while counted(two_workers) < sent and time.monotonic() < deadline:
+        time.sleep(0.05)
 
-    counted = re.compile(
-        r'^http_requests_total\{method="GET",route="/pid",status="200"\} ([0-9.]+)$', re.M
-    )
-    assert [float(counted.search(scrape)[1]) for scrape in scrapes] == [float(sent)] * 6
+    assert [counted(two_workers) for _ in range(6)] == [float(sent)] * 6
 
 
 def test_traces_reach_an_otlp_receiver_from_every_worker_with_the_logs_ids(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -422,3 +423,39 @@ def test_a_private_value_that_reaches_a_baked_file_is_held_to_a_rule(
     assert f"{key}={PRIVATE_VALUES[key]!r}" in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     assert not (tmp_path / "X").exists()
+
+
+# Values that would hold the baking machine for minutes or take gigabytes.
+EXHAUSTING = {
+    "nested-loops": (
+        "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"
+    ),
+    "loops-over-a-variable": (
+        '{% set s = "x" * 99999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}'
+    ),
+    "center": '{{ "x" | center(300000000) }}',
+    "format-width": '{{ "%300000000d" | format(1) }}',
+    "str-format-width": '{{ "{:300000000}".format(1) }}',
+    "join-of-joins": "{{ range(99999) | join(range(99999) | join) }}",
+    "replace-twice": '{{ "x" | replace("x", "y" * 99999) | replace("y", "y" * 99999) }}',
+}
+# What a refusal for cost says, one of these.
+COST_REFUSALS = ("not allowed", "larger than", "took more than", "needed more than")
+
+
+@pytest.mark.parametrize("value", EXHAUSTING.values(), ids=EXHAUSTING)
+def test_a_value_that_would_exhaust_the_machine_is_refused_in_seconds(
+    tmp_path: Path, value: str
+) -> None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    result = cli(tmp_path, "--no-input", f"project_name={value}", timeout=120)
+
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert result.returncode != 0
+    assert "Unable to render variable 'project_name'" in result.stdout
+    assert any(reason in result.stdout for reason in COST_REFUSALS), result.stdout[-500:]
+    assert cpu < 20, f"{cpu:.1f} s of CPU"
+    assert after.ru_maxrss < 1024 * 1024, f"a child used {after.ru_maxrss} kB"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

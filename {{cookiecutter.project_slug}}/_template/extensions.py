@@ -36,14 +36,24 @@ import importlib.util
 import json
 import operator
 import re
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+try:
+    import resource
+except ImportError:  # Windows: no address-space limit
+    resource = None
 
 from jinja2 import Environment, Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.ext import Extension
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 
@@ -141,12 +151,60 @@ def _bounded(result: Any) -> Any:
     return result
 
 
+# A width or precision in a format string ("%300000000d", "{:>300000000}").
+_HUGE_NUMBER = re.compile(rf"[0-9]{{{len(str(MAX_SIZE)) + 1},}}")
+
+
+def _refuse_huge_format(text: Any) -> None:
+    if isinstance(text, str) and _HUGE_NUMBER.search(text):
+        raise UnrenderableValue(f"format strings with numbers above {MAX_SIZE} are not allowed")
+
+
+def _refuse_huge_arguments(name: str, args: tuple, kwargs: dict) -> None:
+    """Numbers that make a result that large (a width, a count) are refused before
+    the work is done, not after."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SIZE:
+            raise UnrenderableValue(f"{name}() with a number above {MAX_SIZE} is not allowed")
+
+
+def _guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that refuses huge arguments and results."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        # The first argument that is no environment or context is the filtered value.
+        passed = [arg for arg in args if not isinstance(arg, Environment | Context | EvalContext)]
+        _refuse_huge_arguments(name, tuple(passed[1:]), kwargs)
+        if name == "format" and passed:
+            _refuse_huge_format(passed[0])
+        return _bounded(function(*args, **kwargs))
+
+    return run
+
+
+class _GuardedFilters(dict):
+    """The environment's filters, each guarded when a template looks it up: at run
+    time (``[]``) and when Jinja folds constants while compiling (``get``)."""
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        return _guarded(name, super().__getitem__(name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+
 def _checked(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """``operation``, refusing operands that would make a huge result."""
 
     def run(left: Any, right: Any) -> Any:
         if operation is operator.pow and isinstance(right, int) and abs(right) > 1000:
             raise UnrenderableValue("exponents above 1000 are not allowed")
+        if operation is operator.mod:
+            _refuse_huge_format(left)
         for factor in (left, right):
             if isinstance(factor, int) and factor > MAX_SIZE and operation is operator.mul:
                 other = right if factor is left else left
@@ -160,10 +218,19 @@ def _checked(operation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 class _Sandbox(SandboxedEnvironment):
     """Jinja's sandbox rules, with every failure reported as UnrenderableValue."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         return _checked(self.binop_table[operator_])(left, right)
+
+    def call(self, context: Context, function: Any, /, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(function, "__name__", type(function).__name__)
+        if function is not safe_range:  # which refuses more than 100000 items itself
+            _refuse_huge_arguments(name, args, kwargs)
+        if name in ("format", "format_map"):  # str.format, as the sandbox wraps it
+            text = getattr(getattr(function, "__wrapped__", function), "__self__", None)
+            _refuse_huge_format(text)
+        return _bounded(super().call(context, function, *args, **kwargs))
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         return self.undefined(
@@ -186,6 +253,8 @@ class _Sandbox(SandboxedEnvironment):
         error = sys.exc_info()[1]
         if isinstance(error, UndefinedError):
             return super().handle_exception(source)
+        if isinstance(error, MemoryError):
+            raise OverBudget(f"rendering needed more than {MAX_MEMORY // 2**20} MiB") from None
         reason = f"{type(error).__name__}: {error}".replace("\n", " ")
         raise UnrenderableValue(
             f"{reason} (values are rendered as Jinja templates; write a literal"
@@ -211,6 +280,8 @@ def _sandbox(environment: Environment) -> None:
     environment.globals["range"] = safe_range
     environment.binop_table = dict(SandboxedEnvironment.default_binop_table)
     environment.unop_table = dict(SandboxedEnvironment.default_unop_table)
+    environment.filters = _GuardedFilters(environment.filters)
+    environment.template_class = _BudgetedTemplate
 
 
 class _Sandboxing(Extension):
@@ -241,7 +312,86 @@ def problems(context: dict[str, Any]) -> list[str]:
     return RULES.validate(context) + RULES.overridden_internals(context, OWN_SETTINGS)
 
 
-class _RuledTemplate(Template):
+# What rendering one template may cost: seconds of CPU, and memory beyond what the
+# process holds already. Renders here take milliseconds and kilobytes; the bounds
+# stop a value written to exhaust the machine that bakes (a scaffolder worker).
+MAX_SECONDS = 3
+MAX_MEMORY = 512 * 2**20
+_rendering = threading.local()
+
+
+class OverBudget(UnrenderableValue):
+    """A render ran out of its time or memory."""
+
+
+def _over_time(*_: object) -> None:
+    raise OverBudget(f"rendering took more than {MAX_SECONDS} s of CPU")
+
+
+def _address_space() -> int | None:
+    """This process's address space in bytes (Linux), or None where unknown."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * resource.getpagesize()
+
+
+@contextmanager
+def _cpu_limit() -> Iterator[None]:
+    """SIGPROF after MAX_SECONDS of CPU, which raises OverBudget where the render is.
+    Signals reach the main thread only; elsewhere, or under a profiler, no limit."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGPROF) not in (signal.SIG_DFL, None):
+        yield
+        return
+    previous = signal.signal(signal.SIGPROF, _over_time)
+    signal.setitimer(signal.ITIMER_PROF, MAX_SECONDS)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+@contextmanager
+def _memory_limit() -> Iterator[None]:
+    """An address-space limit of MAX_MEMORY above what the process holds: an
+    allocation past it raises MemoryError instead of exhausting the machine."""
+    used = _address_space() if resource is not None else None
+    if used is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = used + MAX_MEMORY
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft != resource.RLIM_INFINITY and soft <= limit:
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+class _BudgetedTemplate(Template):
+    """A template whose render stops past MAX_SECONDS of CPU or MAX_MEMORY."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        if getattr(_rendering, "active", False):  # a render inside a render
+            return super().render(*args, **kwargs)
+        _rendering.active = True
+        try:
+            with _cpu_limit(), _memory_limit():
+                return super().render(*args, **kwargs)
+        finally:
+            _rendering.active = False
+
+
+class _RuledTemplate(_BudgetedTemplate):
     """A template that refuses to render with a complete context that breaks a rule."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
