@@ -420,3 +420,44 @@ def test_template_check_without_cruft_says_how_to_link(bake: Bake, tmp_path: Pat
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "not made with cruft" in result.stderr and "cruft link" in result.stderr
+
+
+# The baked README's "Security" section, claim by claim.
+
+
+def test_the_readme_shows_the_name_and_description_as_written(bake: Bake) -> None:
+    name = '<b>Billing</b> [docs](https://docs.example.com) "quoted"'
+    description = "![badge](https://badge.example.com/x.svg) <i>fast</i>"
+    project = bake(project_name=name, project_slug="billing", description=description)
+
+    readme = (project / "README.md").read_text()
+    assert readme.startswith(f"# {name}\n\n{description}\n")
+    assert "links, images and HTML in them render" in readme
+
+
+def test_any_registry_is_accepted_for_the_images(bake: Bake) -> None:
+    base = "registry.example.net:5000/mirror/python:3.13-slim"
+    project = bake(base_image=base, package_manager="uv")
+
+    assert f"FROM {base} AS base" in (project / "Dockerfile").read_text()
+    assert "not to come from a registry you trust" in (project / "README.md").read_text()
+
+
+def test_the_catalog_owner_is_the_answer_slugified(bake: Bake) -> None:
+    project = bake(author_name="Payments & Billing Team")
+
+    catalog = yaml.safe_load((project / "catalog-info.yaml").read_text())
+    assert catalog["spec"]["owner"] == "group:default/payments-billing-team"
+    assert "nothing verifies that the group" in " ".join(
+        (project / "README.md").read_text().split()
+    )
+
+
+@pytest.mark.parametrize("kubernetes", ["manifests", "helm"])
+def test_the_deployment_files_expose_no_path_to_the_outside(bake: Bake, kubernetes: str) -> None:
+    """No Ingress, Route or LoadBalancer: the README tells who may add one and what then."""
+    deploy = bake(kubernetes=kubernetes) / "deploy"
+    text = "\n".join(path.read_text() for path in deploy.rglob("*.yaml"))
+
+    assert not re.search(r"kind: (Ingress|Route|Gateway|HTTPRoute)\b", text)
+    assert "LoadBalancer" not in text and "NodePort" not in text

@@ -7,10 +7,12 @@ All tests of a variant run on one xdist worker, so the variants build in paralle
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import socket
 import threading
 import time
 import uuid
@@ -553,7 +555,7 @@ def test_added_requirement_downloads_only_itself(
 # (frozen modules live inside the interpreter; the service's own code is small).
 WITHOUT_BYTECODE = """
 import importlib.util, json, os, sys
-import app.main, uvicorn.main
+import app.main, app.server, uvicorn.main
 print(json.dumps(sorted(
     name for name, module in list(sys.modules.items())
     if (getattr(module, "__file__", None) or "").endswith(".py")
@@ -700,3 +702,138 @@ def test_the_tests_builds_leave_the_users_cache_mounts_alone(docker: Docker, tmp
     assert owned == f"template-tests/canary{USERS_CACHE}"
     assert re.search(r"^#\d+ [\d.]+ 0$", log, re.M), "the tests' own cache was not empty"
     assert re.search(r"^#\d+ [\d.]+ kept$", kept, re.M), kept
+
+
+PROTOCOLS = {"default": (), "h11": ("-e", "UVICORN_HTTP=h11")}
+
+
+def memory_bytes(docker: Docker, container: Container) -> float:
+    """The container's memory use as `docker stats` reports it."""
+    usage = docker("stats", "--no-stream", "--format", "{{.MemUsage}}", container.id)
+    number, unit = re.match(r"\s*([\d.]+)\s*([KMG]?i?B)", usage).groups()
+    return float(number) * {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}[unit]
+
+
+def raw_request(container: Container, data: bytes, timeout: float = 10) -> bytes:
+    """Send ``data`` on a new connection to 127.0.0.1; what comes back before it closes."""
+    received = b""
+    with socket.create_connection(("127.0.0.1", container.port), timeout=timeout) as connection:
+        with contextlib.suppress(OSError):  # closed while we still sent: a refusal
+            connection.sendall(data)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := connection.recv(65536):
+                received += chunk
+    return received
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_huge_request_heads_are_refused_without_costing_memory(
+    docker: Docker, image: Image, variant: dict[str, str], protocol: str
+) -> None:
+    """2 MB of headers on several connections at once, against the manifests' memory
+    limit: refused as they arrive, and the service carries on."""
+    container = Container.start(
+        docker, image.tag, variant["port"], "--memory", "256m", *PROTOCOLS[protocol]
+    )
+    try:
+        container.wait_for("/health", within=20)
+        idle = memory_bytes(docker, container)
+        head = (
+            b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Filler: " + b"a" * 2_000_000 + b"\r\n\r\n"
+        )
+        answers: list[bytes] = []
+        senders = [
+            threading.Thread(target=lambda: answers.append(raw_request(container, head)))
+            for _ in range(4)
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=30)
+        after = memory_bytes(docker, container)
+        status = container.get("/health")[0]
+        running = container.inspect("{{.State.Running}} {{.State.OOMKilled}}")
+    finally:
+        container.remove()
+
+    assert len(answers) == 4
+    assert all(a == b"" or a.startswith(b"HTTP/1.1 431 ") for a in answers), answers
+    assert (running, status) == ("true false", 200)
+    assert after - idle < 20 * 2**20, (
+        f"memory grew from {idle / 2**20:.0f} to {after / 2**20:.0f} MiB"
+    )
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_request_head_sent_slowly_is_closed_within_the_timeout(
+    image: Image, docker: Docker, variant: dict[str, str], protocol: str
+) -> None:
+    container = Container.start(
+        docker, image.tag, variant["port"], "-e", "APP_REQUEST_HEAD_TIMEOUT=2",
+        *PROTOCOLS[protocol],
+    )  # fmt: skip
+    try:
+        container.wait_for("/health", within=20)
+        with socket.create_connection(("127.0.0.1", container.port), timeout=10) as connection:
+            connection.sendall(b"GET /health HTTP/1.1\r\n")
+            started = time.monotonic()
+            closed_after = None
+            while time.monotonic() - started < 15:  # a header line a second, no end
+                try:
+                    connection.sendall(b"X-Slow: 1\r\n")
+                    if connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        raise ConnectionResetError
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed_after = time.monotonic() - started
+                    break
+                time.sleep(1)
+    finally:
+        container.remove()
+
+    assert closed_after is not None and closed_after < 4, closed_after
+
+
+METRIC_SERIES = re.compile(r"^(http_\w+)\{(.*)\} ", re.M)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_made_up_methods_and_paths_do_not_grow_the_metrics(
+    docker: Docker, image: Image, variant: dict[str, str], protocol: str
+) -> None:
+    """1,000 requests with random methods (h11 takes any token; httptools refuses
+    those it does not know) and random paths."""
+    container = Container.start(docker, image.tag, variant["port"], *PROTOCOLS[protocol])
+    try:
+        container.wait_for("/health", within=20)
+        for method in ("GET", "MADEUP"):  # the series one method of each kind adds
+            for path in ("/health", "/nowhere"):
+                raw_request(container, f"{method} {path} HTTP/1.1\r\nHost: x\r\n".encode()
+                            + b"Connection: close\r\n\r\n")  # fmt: skip
+        container.get("/metrics")  # which counts itself from its second scrape on
+        before = set(METRIC_SERIES.findall(container.get("/metrics")[1].decode()))
+        for number in range(1000):
+            method = uuid.uuid4().hex.upper()[: 1 + number % 30]
+            path = f"/{uuid.uuid4().hex}" if number % 2 else "/health"
+            raw_request(container, f"{method} {path} HTTP/1.1\r\nHost: x\r\n".encode()
+                        + b"Connection: close\r\n\r\n")  # fmt: skip
+        text = container.get("/metrics")[1].decode()
+    finally:
+        container.remove()
+
+    assert set(METRIC_SERIES.findall(text)) - before == set()
+    assert len(text) < 20_000
+
+
+def test_a_forwarded_for_header_from_a_client_is_not_logged_as_the_client(
+    docker: Docker, container: Container
+) -> None:
+    container.wait_for("/health", within=20)
+
+    container.request("/health", {"X-Forwarded-For": "6.6.6.6", "X-Request-ID": "forged-xff"})
+    docker("stop", container.id, timeout=30)
+
+    records = [json.loads(line) for line in container.logs().splitlines()]
+    (access,) = [r for r in records if r.get("request_id") == "forged-xff"]
+    assert access["client"] not in (None, "6.6.6.6")

@@ -3,7 +3,8 @@
 uvicorn reads its options from ``UVICORN_*`` variables. This runs once, in the
 process that later starts the workers, before anything creates a metric: files
 that an earlier run left in ``PROMETHEUS_MULTIPROC_DIR`` would be counted again
-(app/metrics.py), so the directory starts empty.
+(app/metrics.py), so the directory starts empty. The protocol ``UVICORN_HTTP``
+names is served in its bounded form (app/server.py).
 """
 
 import os
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 
 from uvicorn.main import main
+
+from app.server import PROTOCOLS
 
 
 def empty_metrics_directory() -> None:
@@ -22,4 +25,6 @@ def empty_metrics_directory() -> None:
 
 if __name__ == "__main__":
     empty_metrics_directory()
-    main(args=["app.main:app", *sys.argv[1:]], prog_name="uvicorn")
+    http = os.environ.get("UVICORN_HTTP", "auto")
+    arguments = ["app.main:app", "--http", PROTOCOLS.get(http, http), *sys.argv[1:]]
+    main(args=arguments, prog_name="uvicorn")

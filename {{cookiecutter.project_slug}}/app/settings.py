@@ -49,6 +49,16 @@ class Settings(BaseSettings):
         default="json",
         description="Every log line as one JSON object, or as text for people (`make run`).",
     )
+    max_request_head: int = Field(
+        default=65536,
+        gt=0,
+        description="Bytes a request's line and headers may take; more is answered 431.",
+    )
+    request_head_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds from a request's first byte to the end of its headers.",
+    )
     docs: bool = Field(
         default=True,
         description="Serve the API docs (/docs, /redoc, /openapi.json).",
