@@ -379,6 +379,17 @@ def test_the_private_index_file_is_never_staged(bake: Bake, tmp_path: Path) -> N
     assert [path for path in staged if path.endswith(".index-url")] == []
 
 
+def newest_release(project: Path) -> subprocess.CompletedProcess[str]:
+    """What `make template-check` runs first, in ``project``."""
+    return subprocess.run(
+        ["scripts/newest-template-release.sh"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+
+
 @pytest.mark.parametrize(
     "template", ["--upload-pack=touch {marker};", "-u touch {marker}", "--config=core.x=1"]
 )
@@ -390,15 +401,8 @@ def test_the_template_address_in_cruft_json_is_never_an_option(
     project = Path(shutil.copytree(bake(), tmp_path / "service"))
     marker = tmp_path / "code-ran"
     (project / ".cruft.json").write_text(f'{{"template": "{template.format(marker=marker)}"}}')
-    environment = {**os.environ, "PYTHON": sys.executable}
 
-    result = subprocess.run(
-        ["scripts/newest-template-release.sh"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=environment,
-    )
+    result = newest_release(project)
 
     assert result.returncode != 0
     assert "is not a repository address" in result.stderr
@@ -407,15 +411,8 @@ def test_the_template_address_in_cruft_json_is_never_an_option(
 
 def test_template_check_without_cruft_says_how_to_link(bake: Bake, tmp_path: Path) -> None:
     project = Path(shutil.copytree(bake(), tmp_path / "service"))
-    environment = {**os.environ, "PYTHON": sys.executable}
 
-    result = subprocess.run(
-        ["scripts/newest-template-release.sh"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=environment,
-    )
+    result = newest_release(project)
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
