@@ -22,8 +22,11 @@ $(BACKSTAGE)/node_modules/installed: $(BACKSTAGE)/package-lock.json
 	npm ci --prefix $(BACKSTAGE) --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Where `make bake` writes; a service already there is kept, never overwritten.
+OUT ?= out
+
 bake: $(VENV)/installed ## Bake a service with the defaults into out/
-	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir out
+	$(BIN)/cookiecutter . --no-input --output-dir $(OUT)
 
 test: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Run the whole test suite
 	$(BIN)/pytest

@@ -48,6 +48,7 @@ ALWAYS = [
     "app/main.py",
     "app/metrics.py",
     "app/middleware.py",
+    "app/server.py",
     "app/settings.py",
     "catalog-info.yaml",
     "compose.yaml",
@@ -64,6 +65,7 @@ ALWAYS = [
     "tests/test_log.py",
     "tests/test_metrics.py",
     "tests/test_requests.py",
+    "tests/test_server.py",
     "tests/test_settings.py",
     "tests/test_start.py",
     "tests/test_version.py",
@@ -458,3 +460,23 @@ def test_the_deployment_files_expose_no_path_to_the_outside(bake: Bake, kubernet
 
     assert not re.search(r"kind: (Ingress|Route|Gateway|HTTPRoute)\b", text)
     assert "LoadBalancer" not in text and "NodePort" not in text
+
+
+def test_a_missing_uv_is_named_with_how_to_install_it(bake: Bake, tmp_path: Path) -> None:
+    project = bake(package_manager="uv")
+    without_uv = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "uv").exists()]
+    environment = {**os.environ, "PATH": os.pathsep.join(without_uv)}
+
+    result = subprocess.run(
+        ["make", "install", f"VENV={tmp_path / 'venv'}"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("make")]
+    assert result.returncode != 0
+    assert len(errors) == 1 and errors[0].startswith("error: uv is not installed"), errors
+    assert "pipx install uv==" in errors[0]
+    assert "python" not in errors[0].split(":")[1]  # not blamed on Python

@@ -124,3 +124,13 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(workflow) -> None:
 
     assert uses
     assert [line for line in uses if not PINNED_ACTION.match(line)] == []
+
+
+def test_the_readmes_first_command_needs_no_release_tag() -> None:
+    """A fresh fork has no tags: the headline command must work without one."""
+    readme = (ROOT / "README.md").read_text()
+    first = readme.split("```sh\n", 1)[1].split("```", 1)[0].strip()
+
+    assert first == "cookiecutter gh:org/python-service-template"
+    procedure = (ROOT / "CONTRIBUTING.md").read_text().split("## Releasing", 1)[1]
+    assert "git tag vX.Y.Z && git push origin vX.Y.Z" in procedure

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, run
 
@@ -46,12 +49,29 @@ def test_template_files_keep_lf_endings() -> None:
     assert report.stdout.splitlines() == [f"{name}: eol: lf" for name in files]
 
 
-def test_make_bake_tells_the_path_it_baked_to() -> None:
-    """The README's first command; its "Next:" lines must work when copied."""
-    baked = run("make", "bake", cwd=ROOT)
+def test_make_bake_tells_the_path_it_baked_to(tmp_path: Path) -> None:
+    """The README's first command (into a directory of the test's own, so a
+    newcomer's out/ is left alone); its "Next:" lines must work when copied."""
+    out = tmp_path / "out"
+    baked = run("make", "bake", f"OUT={out}", cwd=ROOT)
 
-    assert "    cd out/my-service\n" in baked.stdout
-    assert (ROOT / "out" / "my-service" / "Dockerfile").is_file()
+    assert f"    cd {os.path.relpath(out / 'my-service', ROOT)}\n" in baked.stdout
+    assert (out / "my-service" / "Dockerfile").is_file()
+
+
+def test_a_second_make_bake_keeps_the_first_and_says_why(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run("make", "bake", f"OUT={out}", cwd=ROOT)
+    edited = out / "my-service" / "app" / "main.py"
+    edited.write_text("# my edits\n")
+
+    again = subprocess.run(
+        ["make", "bake", f"OUT={out}"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+    assert again.returncode != 0
+    assert 'my-service" directory already exists' in again.stdout + again.stderr
+    assert edited.read_text() == "# my edits\n"
 
 
 # A path as CONTRIBUTING.md writes one: with a directory, or a file name with an extension.

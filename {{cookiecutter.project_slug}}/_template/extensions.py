@@ -12,11 +12,11 @@ template into (cookiecutter puts that directory's parent on ``sys.path``).
 reach Python's internals (``{{ cycler.__init__.__globals__.os.system(...) }}``),
 and reports every value that fails to render as an ``UndefinedError``, which
 cookiecutter prints as "Unable to render variable '<key>'" with the reason,
-instead of a traceback. It also checks ``project_slug`` when the project
-directory's name is rendered, because cookiecutter creates that directory
-before the pre-generation hook runs. Where no pre-generation hook sits beside
-the template (Backstage's action copies none), it applies every rule of
-rules.py before the first file is rendered instead.
+instead of a traceback. Every render with the complete context (the first names
+the project directory, which cookiecutter creates before the pre-generation hook
+runs, and Backstage's action runs no hooks) applies every rule of rules.py first,
+and a broken rule stops the bake with the problems alone; ``project_slug`` is also
+checked wherever a template reads it.
 
 ``RulesExtension`` gives templates the ``problems`` filter: the rules' verdict on
 a context, which hooks/pre_gen_project.py prints.
@@ -49,6 +49,7 @@ try:
 except ImportError:  # Windows: no address-space limit
     resource = None
 
+from cookiecutter.exceptions import FailedHookException
 from jinja2 import Environment, Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.ext import Extension
@@ -281,7 +282,7 @@ def _sandbox(environment: Environment) -> None:
     environment.binop_table = dict(SandboxedEnvironment.default_binop_table)
     environment.unop_table = dict(SandboxedEnvironment.default_unop_table)
     environment.filters = _GuardedFilters(environment.filters)
-    environment.template_class = _BudgetedTemplate
+    environment.template_class = _RuledTemplate
 
 
 class _Sandboxing(Extension):
@@ -391,28 +392,34 @@ class _BudgetedTemplate(Template):
             _rendering.active = False
 
 
+NOTHING_GENERATED = "Nothing was generated; run cookiecutter again with these fixed."
+
+
 class _RuledTemplate(_BudgetedTemplate):
-    """A template that refuses to render with a complete context that breaks a rule."""
+    """A template that refuses to render with a complete context that breaks a rule.
+
+    The context is complete once cookiecutter has rendered every value; the first
+    render with it names the project directory, before anything is written. The
+    refusal is a FailedHookException, which cookiecutter prints as it is: every
+    problem and one line more, no context dump or traceback.
+    """
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         context = dict(*args, **kwargs).get("cookiecutter")
-        # Complete once cookiecutter has rendered every value; the first render
-        # with it names the project directory, before anything is written.
         if isinstance(context, dict) and context.keys() >= RULES.RULES.keys():
             found = problems(context)
             if found:
-                raise UnrenderableValue("\n".join(found))
+                lines = [f"error: {problem}" for problem in found]
+                raise FailedHookException("\n".join([*lines, NOTHING_GENERATED]))
         return super().render(*args, **kwargs)
 
 
 class RulesExtension(_Sandboxing):
-    """Registers the ``problems`` filter; where no hook runs, applies the rules itself."""
+    """Registers the ``problems`` filter, which hooks/pre_gen_project.py prints."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["problems"] = problems
-        if not HOOK_RUNS:
-            environment.template_class = _RuledTemplate
 
 
 class QuotingExtension(_Sandboxing):

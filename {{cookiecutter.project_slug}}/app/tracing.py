@@ -1,7 +1,8 @@
 """Traces with OpenTelemetry, set up in code, in every worker.
 
-Inert unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set: then nothing is imported,
-no exporter exists and nothing tries to connect. With it set, each worker (each
+Inert unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set: without it neither the SDK
+nor an exporter is imported (only the API, whose no-op tracer the logs ask for
+ids) and nothing tries to connect. With it set, each worker (each
 runs ``create_app``) gets its own tracer provider, exporting over OTLP/HTTP in
 the background. The SDK reads the other standard ``OTEL_*`` variables itself
 (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_TRACES_SAMPLER``).
@@ -13,15 +14,12 @@ decides for them (README.md, "Tracing").
 """
 
 import os
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from opentelemetry.trace import TracerProvider
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.settings import get_settings
-
-if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # The name traces carry unless OTEL_SERVICE_NAME says otherwise.
@@ -35,12 +33,12 @@ def instrument(app: FastAPI) -> None:
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     name = os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)
     resource = Resource.create({"service.name": name, "process.pid": os.getpid()})
-    provider = TracerProvider(resource=resource)
+    provider = SdkTracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     trace_requests(app, provider)
@@ -50,7 +48,7 @@ def instrument(app: FastAPI) -> None:
 TRACE_CONTEXT = frozenset({b"traceparent", b"tracestate", b"baggage"})
 
 
-def trace_requests(app: FastAPI, provider: "TracerProvider") -> None:
+def trace_requests(app: FastAPI, provider: TracerProvider) -> None:
     """A span for every request ``app`` handles, exported by ``provider``."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
