@@ -44,11 +44,27 @@ class Docker:
         return result.stdout + result.stderr
 
     def unreachable(self) -> str | None:
-        """Why no engine can be used, or None when one answers."""
+        """Why no engine can be used, or None when one answers and this CLI builds
+        with BuildKit (a current CLI needs the buildx plugin for that)."""
         try:
             subprocess.run([self.cli, "info"], capture_output=True, check=True, timeout=30)
         except (OSError, subprocess.SubprocessError) as error:
             return f"no Docker engine answers `{self.cli} info` ({error})"
+        probe = subprocess.run(
+            [self.cli, "build", "--quiet", "-"],
+            input="FROM scratch\nLABEL template-tests-probe=1\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        )
+        if probe.returncode != 0:
+            reason = " ".join((probe.stderr or probe.stdout).split())[:300]
+            return (
+                f"`{self.cli} build` cannot build with BuildKit here ({reason}); set DOCKER to"
+                " a CLI that can (one with the buildx plugin, or Docker 20.10's own)"
+            )
+        self("rmi", probe.stdout.strip(), check=False)
         return None
 
     def build(self, context: Path, tag: str, *extra: str) -> str:

@@ -384,3 +384,45 @@ def test_the_policy_reader_sees_an_open_policy_as_open() -> None:
 
     assert all(admitted(open_policy, ns, "http") for ns in NAMESPACES)
     assert not admitted(open_policy, "default", 22)
+
+
+def test_the_chart_declares_the_kubernetes_floor_it_is_validated_at(bake: Bake) -> None:
+    chart = yaml.safe_load((bake(kubernetes="helm") / "deploy" / "helm" / "Chart.yaml").read_text())
+
+    assert chart["kubeVersion"] == f">={FLOOR}.0-0"
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"replicaCount": "two"}, "at '/replicaCount': got string, want integer"),
+        ({"replicas": 3}, "additional properties 'replicas' not allowed"),
+        ({"image": {"digest": "sha256:short"}}, "at '/image/digest'"),
+        ({"networkPolicy": {"fromNamespaces": []}}, "at '/networkPolicy/fromNamespaces'"),
+        ({"autoscaling": {"minReplicas": 1}}, "at '/autoscaling/minReplicas'"),
+    ],
+    ids=["type", "unknown-key", "digest", "no-namespaces", "one-replica"],
+)
+def test_values_outside_the_charts_schema_are_refused(
+    bake: Bake, values: dict, complaint: str
+) -> None:
+    chart = bake(kubernetes="helm") / "deploy" / "helm"
+
+    report = helm.lint(str(chart), values)
+
+    assert any(complaint in error for error in report["errors"]), report["errors"]
+    with pytest.raises(helm.HelmValuesError), helm.Chart.load(str(chart)) as loaded:
+        loaded.render(values, name="release", namespace="release")
+
+
+def test_pods_are_labelled_by_the_service_name_and_the_release(bake: Bake, tmp_path) -> None:
+    chart = bake(kubernetes="helm") / "deploy" / "helm"
+    with helm.Chart.load(str(chart)) as loaded:
+        rendered = loaded.render({}, name="blue", namespace="payments")
+    documents = [yaml.safe_load(text) for text in rendered.values() if text.strip()]
+    (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
+
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == "my-service"
+    assert labels["app.kubernetes.io/instance"] == "blue"
+    assert deployment["metadata"]["name"] == "blue"

@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from harness.docker import Docker
 from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, run
 
 PROMPTED = [key for key in TEMPLATE_CONTEXT if not key.startswith("_")]
@@ -111,3 +112,22 @@ def test_tests_and_benchmarks_stay_on_loopback_and_prune_nothing() -> None:
 
     assert len(files.stdout.split()) > 20
     assert found == []
+
+
+def test_an_engine_whose_cli_cannot_build_skips_the_docker_tests_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    """A current docker CLI without buildx answers `info` but fails every build."""
+    cli = tmp_path / "docker"
+    cli.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in info) exit 0;; esac\n'
+        "echo 'ERROR: BuildKit is enabled but the buildx component is missing or broken.' >&2\n"
+        "exit 1\n"
+    )
+    cli.chmod(0o755)
+
+    reason = Docker(str(cli)).unreachable()
+
+    assert reason is not None
+    assert "cannot build with BuildKit" in reason and "buildx component is missing" in reason
