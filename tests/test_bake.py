@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -480,3 +481,16 @@ def test_a_missing_uv_is_named_with_how_to_install_it(bake: Bake, tmp_path: Path
     assert len(errors) == 1 and errors[0].startswith("error: uv is not installed"), errors
     assert "pipx install uv==" in errors[0]
     assert "python" not in errors[0].split(":")[1]  # not blamed on Python
+
+
+def test_pip_builds_the_service_as_the_app_package_alone(bake: Bake, tmp_path: Path) -> None:
+    project = Path(shutil.copytree(bake(python_version=HOST_PYTHON), tmp_path / "service"))
+
+    run(TOOLS / "python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", ".",
+        cwd=project)  # fmt: skip
+
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = {name for name in archive.namelist() if ".dist-info/" not in name}
+    assert {name.split("/")[0] for name in names} == {"app"}
+    assert {"app/main.py", "app/__main__.py", "app/logging.json"} <= names
