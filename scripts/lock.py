@@ -1,12 +1,14 @@
 """Re-lock the requirements files the template ships.
 
-Each lock is universal (markers select per Python version and platform) and
-resolved for the lowest Python version the template offers, so one file serves
-every version. requirements.in differs by tracing choice and requirements-dev.in
-by package manager, so each is locked once per choice, into
-{{cookiecutter.project_slug}}/_template/requirements-<tracing>.txt and
-requirements-dev-<manager>-<tracing>.txt, which the baked requirements.txt and
-requirements-dev.txt include. Each lock starts from its current pins.
+Each lock is universal (markers select per platform) and resolved for one of
+the Python versions the template offers, as a baked service's own `make lock`
+resolves it (scripts/lock.sh, with the service's version), so that command
+changes nothing in a fresh bake. requirements.in differs by tracing choice and
+requirements-dev.in by package manager, so each is locked once per choice and
+version, into {{cookiecutter.project_slug}}/_template/requirements-<tracing>-<python>.txt
+and requirements-dev-<manager>-<tracing>-<python>.txt, which the baked
+requirements.txt and requirements-dev.txt include. Each lock starts from its
+current pins.
 
     .venv/bin/python scripts/lock.py      # `make lock` runs this; needs uv on PATH
 """
@@ -30,16 +32,17 @@ HEADER = """\
 """
 
 
-def lowest_python() -> str:
-    return min(CHOICES["python_version"], key=lambda v: tuple(map(int, v.split("."))))
-
-
-def compile_lock(directory: Path, source: str, output: Path) -> None:
-    """Lock ``directory/source`` (a requirements .in file) into ``output``."""
+def compile_lock(directory: Path, source: str, output: Path, python: str) -> None:
+    """Lock ``directory/source`` (a requirements .in file) into ``output``, starting
+    from the pins ``output`` has."""
+    work = directory / "lock.txt"
+    if output.exists():  # without its header, as scripts/lock.sh starts from the lock
+        work.write_text(output.read_text().split("\n", 2)[2])
     command = ["uv", "pip", "compile", "--quiet", "--universal", "--generate-hashes"]
-    command += ["--no-header", "--python-version", lowest_python(), source, "-o", output]
+    command += ["--no-header", "--python-version", python, source, "-o", work]
     subprocess.run(command, cwd=directory, check=True)
-    output.write_text(HEADER.format(source=source) + output.read_text())
+    output.write_text(HEADER.format(source=source) + work.read_text())
+    work.unlink()
 
 
 def render(name: str, **choices: str) -> str:
@@ -50,18 +53,20 @@ def render(name: str, **choices: str) -> str:
 
 def main() -> None:
     locks = PROJECT / "_template"
-    for tracing in CHOICES["tracing"]:
-        with tempfile.TemporaryDirectory() as scratch:
-            directory = Path(scratch)
-            (directory / "requirements.in").write_text(render("requirements.in", tracing=tracing))
-            runtime = (locks / f"requirements-{tracing}.txt").resolve()
-            compile_lock(directory, "requirements.in", runtime)
-            shutil.copy(runtime, directory / "requirements.txt")
-            for manager in CHOICES["package_manager"]:
-                dev = render("requirements-dev.in", package_manager=manager)
-                (directory / "requirements-dev.in").write_text(dev)
-                output = (locks / f"requirements-dev-{manager}-{tracing}.txt").resolve()
-                compile_lock(directory, "requirements-dev.in", output)
+    for python in CHOICES["python_version"]:
+        for tracing in CHOICES["tracing"]:
+            with tempfile.TemporaryDirectory() as scratch:
+                directory = Path(scratch)
+                runtime_in = render("requirements.in", tracing=tracing)
+                (directory / "requirements.in").write_text(runtime_in)
+                runtime = (locks / f"requirements-{tracing}-{python}.txt").resolve()
+                compile_lock(directory, "requirements.in", runtime, python)
+                shutil.copy(runtime, directory / "requirements.txt")
+                for manager in CHOICES["package_manager"]:
+                    dev = render("requirements-dev.in", package_manager=manager)
+                    (directory / "requirements-dev.in").write_text(dev)
+                    name = f"requirements-dev-{manager}-{tracing}-{python}.txt"
+                    compile_lock(directory, "requirements-dev.in", (locks / name).resolve(), python)
 
 
 if __name__ == "__main__":

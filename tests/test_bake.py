@@ -95,6 +95,7 @@ KUBERNETES_FILES = {
     ],
     "helm": [
         "deploy/helm/Chart.yaml",
+        "deploy/helm/values.schema.json",
         "deploy/helm/values.yaml",
         "deploy/helm/templates/_helpers.tpl",
         *(

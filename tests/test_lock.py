@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHOICES, HOST_PYTHON, TOOLS, Bake, environment_with, run, service_venv
+from tests.helpers import (
+    CHOICES,
+    HOST_PYTHON,
+    TOOLS,
+    Bake,
+    case_id,
+    environment_with,
+    run,
+    service_venv,
+)
 
 CANARY = "CANARY-TOKEN-7f3a"
 # A real index (PyPI answers with credentials present), named with a canary credential.
@@ -90,3 +99,33 @@ def run_failing(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Comple
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
     assert result.returncode != 0, result.stdout
     return result
+
+
+EVERY_LOCK = [
+    {"package_manager": manager, "tracing": tracing, "python_version": python}
+    for manager in CHOICES["package_manager"]
+    for tracing in CHOICES["tracing"]
+    for python in CHOICES["python_version"]
+]
+
+
+@pytest.mark.parametrize("variant", EVERY_LOCK, ids=case_id)
+def test_make_lock_on_a_fresh_bake_changes_nothing(
+    bake: Bake, variant: dict[str, str], tmp_path: Path
+) -> None:
+    """The shipped locks are what the service's own lock command writes: scripts/lock.sh
+    with the service's Python, as `make lock` runs it (the pip variant's make first
+    builds .venv for the uv it carries; this passes that uv directly)."""
+    project = Path(shutil.copytree(bake(**variant), tmp_path / "service"))
+    names = ("requirements.txt", "requirements-dev.txt")
+    shipped = {name: (project / name).read_text() for name in names}
+    environment = environment_with(
+        path_first=TOOLS,
+        UV=str(TOOLS / "uv"),
+        PYTHON_VERSION=variant["python_version"],
+        UV_NATIVE_TLS="1",
+    )
+
+    run("scripts/lock.sh", cwd=project, env=environment)
+
+    assert {name: (project / name).read_text() for name in names} == shipped

@@ -62,11 +62,11 @@ def exposition() -> tuple[bytes, str]:
     if DIRECTORY not in os.environ:
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 def process_stopped() -> None:
     """Drop this worker's in-flight gauge from the sum once it stops."""
     if DIRECTORY in os.environ:
-        multiprocess.mark_process_dead(os.getpid())
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

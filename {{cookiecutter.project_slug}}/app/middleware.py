@@ -47,9 +47,9 @@ def route_template(scope: Scope) -> str | None:
     for FastAPI (the docs pages) only their endpoint, and have no parameters.
     """
     if (route := scope.get("route")) is not None:
-        return route.path
+        return str(route.path)
     if "endpoint" in scope and not scope.get("path_params"):
-        return scope["path"]
+        return str(scope["path"])
     return None
 
 

@@ -35,119 +35,137 @@ class HeadTooLarge(Exception):
     """Raised from a parser callback to stop parsing a head that is too large."""
 
 
-class _BoundedHead:
-    """What both protocols share: the head's byte count, its timer, the 431."""
+class HeadGuard:
+    """One connection's request head: its size so far, its timer, its refusal."""
 
-    transport: asyncio.Transport
-    loop: asyncio.AbstractEventLoop
-    client: tuple[str, int] | None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         settings = get_settings()
-        self.max_head = settings.max_request_head
-        self.head_timeout = settings.request_head_timeout
-        self.head_bytes = 0
-        self.head_timer: asyncio.TimerHandle | None = None
-        self.head_refused = False
+        self.loop = loop
+        self.limit = settings.max_request_head
+        self.timeout = settings.request_head_timeout
+        self.size = 0
+        self.timer: asyncio.TimerHandle | None = None
+        self.refused = False
+        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)  # type: ignore[misc]
-        # A connection that never sends a byte goes the way of an idle one.
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive,  # type: ignore[attr-defined]
-            self.timeout_keep_alive_handler,  # type: ignore[attr-defined]
-        )
+    def started(self) -> None:
+        if self.timer is None:
+            self.timer = self.loop.call_later(self.timeout, self.too_slow)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.head_ended()
-        super().connection_lost(exc)  # type: ignore[misc]
+    def ended(self) -> None:
+        self.size = 0
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
-    def head_started(self) -> None:
-        if self.head_timer is None:
-            self.head_timer = self.loop.call_later(
-                self.head_timeout, self.head_too_slow
-            )
+    def grew(self, size: int) -> None:
+        self.size += size
+        if self.size > self.limit:
+            self.refuse()
 
-    def head_ended(self) -> None:
-        self.head_bytes = 0
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-            self.head_timer = None
-
-    def head_too_slow(self) -> None:
-        self.head_timer = None
+    def too_slow(self) -> None:
+        self.timer = None
         logger.warning(
-            "request head not complete after %s s: connection closed", self.head_timeout
+            "request head not complete after %s s: connection closed", self.timeout
         )
-        self.transport.close()
+        if self.transport is not None:
+            self.transport.close()
 
-    def refuse_head(self) -> None:
+    def refuse(self) -> None:
         """Answer 431 and close, once: nothing of the request reaches the app."""
-        if self.head_refused:
+        if self.refused:
             return
-        self.head_refused = True
-        self.head_ended()
-        logger.warning("request head larger than %d bytes: answered 431", self.max_head)
-        if not self.transport.is_closing():
+        self.refused = True
+        self.ended()
+        logger.warning("request head larger than %d bytes: answered 431", self.limit)
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.write(TOO_LARGE)
             self.transport.close()
 
 
-class BoundedH11Protocol(_BoundedHead, H11Protocol):
+class BoundedH11Protocol(H11Protocol):
     """h11, whose own buffer limit is set to the head's bound."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.conn = h11.Connection(h11.SERVER, self.max_head)
+        self.head = HeadGuard(self.loop)
+        self.conn = h11.Connection(h11.SERVER, self.head.limit)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.head.transport = transport
+        # A connection that never sends a byte goes the way of an idle one.
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.head.ended()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         waiting = self.conn.their_state is h11.IDLE
         if waiting:
-            self.head_started()
+            self.head.started()
             received = self.conn.trailing_data[0] + data
             end = received.find(b"\r\n\r\n")
-            if (end == -1 and len(received) > self.max_head) or end + 4 > self.max_head:
-                self.refuse_head()
+            if (
+                end == -1 and len(received) > self.head.limit
+            ) or end + 4 > self.head.limit:
+                self.head.refuse()
                 return
         super().data_received(data)
         if waiting and self.conn.their_state is not h11.IDLE:
-            self.head_ended()
+            self.head.ended()
 
 
 if importlib.util.find_spec("httptools") is not None:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class BoundedHttpToolsProtocol(_BoundedHead, HttpToolsProtocol):
+    class BoundedHttpToolsProtocol(HttpToolsProtocol):
         """httptools, counting the bytes of each head as they arrive."""
 
         in_head = False
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.head = HeadGuard(self.loop)
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self.head.transport = transport
+            # A connection that never sends a byte goes the way of an idle one.
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.head.ended()
+            super().connection_lost(exc)
+
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
-            if self.in_head and not self.head_refused:
-                self.head_bytes += len(data)
-                if self.head_bytes > self.max_head:
-                    self.refuse_head()
+            if self.in_head and not self.head.refused:
+                self.head.grew(len(data))
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self.in_head = True
-            self.head_started()
+            self.head.started()
 
         def on_headers_complete(self) -> None:
             self.in_head = False
             size = len(self.url) + sum(
                 len(name) + len(value) + 4 for name, value in self.headers
             )
-            if size > self.max_head:
-                self.refuse_head()
+            if size > self.head.limit:
+                self.head.refuse()
                 raise HeadTooLarge  # stops the parser; uvicorn then calls send_400_response
-            self.head_ended()
+            self.head.ended()
             super().on_headers_complete()
 
         def send_400_response(self, msg: str) -> None:
-            if not self.head_refused:
+            if not self.head.refused:
                 super().send_400_response(msg)
 
     BoundedAutoProtocol: type[asyncio.Protocol] = BoundedHttpToolsProtocol

@@ -17,7 +17,7 @@ def project_version() -> str:
         text = PYPROJECT.read_text(encoding="utf-8")
     except OSError:
         return "unknown"
-    return tomllib.loads(text)["project"].get("version", "unknown")
+    return str(tomllib.loads(text)["project"].get("version", "unknown"))
 
 
 class Settings(BaseSettings):
