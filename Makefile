@@ -1,6 +1,6 @@
 # The template's own tasks; `make` alone lists them.
 .DEFAULT_GOAL := help
-.PHONY: help bake test lint generate lock clean
+.PHONY: help bake test test-fast lint generate lock clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -30,6 +30,9 @@ bake: $(VENV)/installed ## Bake a service with the defaults into out/
 
 test: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Run the whole test suite
 	$(BIN)/pytest
+
+test-fast: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Everything but the Docker tests
+	$(BIN)/pytest -m "not docker"
 
 lint: $(VENV)/installed ## Lint the template's own Python
 	$(BIN)/ruff check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"

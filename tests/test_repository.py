@@ -131,3 +131,40 @@ def test_an_engine_whose_cli_cannot_build_skips_the_docker_tests_with_the_reason
 
     assert reason is not None
     assert "cannot build with BuildKit" in reason and "buildx component is missing" in reason
+
+
+def benchmark_medians() -> dict[str, dict[str, float]]:
+    """docs/benchmarks.md's first table: figure -> variant -> median."""
+    text = (ROOT / "docs" / "benchmarks.md").read_text()
+    table = text.split("| figure | reference | template-pip | template-uv |", 1)[1]
+    rows = {}
+    for line in table.split("\n\n", 1)[0].splitlines()[2:]:
+        figure, *cells = [cell.strip() for cell in line.strip("|").split("|")]
+        medians = [float(cell.split(" ")[0]) for cell in cells]
+        rows[figure] = dict(zip(("reference", "template-pip", "template-uv"), medians, strict=True))
+    return rows
+
+
+def test_the_readmes_figures_are_the_benchmarks_medians() -> None:
+    """Every figure README.md quotes, as docs/benchmarks.md's table has it."""
+    rows = benchmark_medians()
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    code = rows["code change: new layers (kB)"]
+    cold = rows["cold build (s)"]
+    size = rows["image over base (MB)"]
+    start = rows["start to first 200 (s)"]
+    slow_start = rows["start to first 200, --cpus=0.5 (s)"]
+    templates = ("template-pip", "template-uv")
+
+    claims = [
+        f"ships {code['template-pip']:.0f} kB instead of the reference's"
+        f" {code['reference'] / 1000:.0f} MB layer",
+        f"uv builds cold {cold['reference'] / cold['template-uv']:.1f}x faster",
+        f"both template images are {min(size['reference'] - size[t] for t in templates):.0f} MB"
+        " smaller",
+        f"answers `/health` {max(start[t] for t in templates):.1f} s after `docker run`"
+        f" ({max(slow_start[t] for t in templates):.1f} s with half a CPU)",
+    ]
+    assert [claim for claim in claims if claim not in readme] == []
+    assert "Measured against the recommended Dockerfile on 2026-11-26" in readme
+    assert "Measured 2026-11-26" in (ROOT / "docs" / "benchmarks.md").read_text()
