@@ -13,6 +13,7 @@ timeout, as an idle one is. ``python -m app`` serves with them, for
 import asyncio
 import importlib.util
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -47,6 +48,14 @@ class HeadGuard:
         self.timer: asyncio.TimerHandle | None = None
         self.refused = False
         self.transport: asyncio.Transport | None = None
+
+    def connected(
+        self, transport: asyncio.Transport, idle: float, close: Callable[[], None]
+    ) -> asyncio.TimerHandle:
+        """Watch ``transport``; a connection that never sends a byte goes the way of
+        an idle one: the timer returned calls ``close`` after ``idle`` seconds."""
+        self.transport = transport
+        return self.loop.call_later(idle, close)
 
     def started(self) -> None:
         if self.timer is None:
@@ -93,10 +102,8 @@ class BoundedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.head.transport = transport
-        # A connection that never sends a byte goes the way of an idle one.
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        self.timeout_keep_alive_task = self.head.connected(
+            transport, self.timeout_keep_alive, self.timeout_keep_alive_handler
         )
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -133,10 +140,8 @@ if importlib.util.find_spec("httptools") is not None:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self.head.transport = transport
-            # A connection that never sends a byte goes the way of an idle one.
-            self.timeout_keep_alive_task = self.loop.call_later(
-                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            self.timeout_keep_alive_task = self.head.connected(
+                transport, self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
 
         def connection_lost(self, exc: Exception | None) -> None:
