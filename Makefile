@@ -38,7 +38,7 @@ lint: $(VENV)/installed ## Lint the template's own Python
 	$(BIN)/ruff check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"
 	$(BIN)/ruff format --check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"
 
-generate: $(VENV)/installed ## Rewrite what restates cookiecutter.json: template.yaml, the README's prompts
+generate: $(VENV)/installed ## Rewrite what restates cookiecutter.json: template.yaml, the README's prompts, and the action pins from docs/actions.md
 	$(BIN)/python scripts/generate.py
 
 lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it bakes

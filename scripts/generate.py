@@ -8,7 +8,10 @@ holds the rules for free text, each with its JSON Schema (``form``). From them:
   the rules wherever they run (Backstage's action copies only that directory);
 - ``template.yaml``: the Backstage form, the ``fetch:cookiecutter`` values, and
   the ``fs:delete`` steps that prune as hooks/post_gen_project.py does;
-- the prompt table in ``README.md``, between its two ``prompts`` markers.
+- the prompt table in ``README.md``, between its two ``prompts`` markers;
+
+and from the table of actions in ``docs/actions.md``, the commit and release of
+every ``uses:`` in the template's own workflows and in the baked one.
 
     .venv/bin/python scripts/generate.py           # `make generate`
     .venv/bin/python scripts/generate.py --check   # exit 1 naming stale files
@@ -25,7 +28,7 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -34,6 +37,21 @@ TEMPLATE_CODE = ROOT / "{{cookiecutter.project_slug}}" / "_template"
 CHOICES_FILE = TEMPLATE_CODE / "choices.json"
 README_BEGIN = "<!-- prompts: written by `make generate` from cookiecutter.json -->"
 README_END = "<!-- /prompts -->"
+ACTIONS_TABLE = ROOT / "docs" / "actions.md"
+ACTIONS_BEGIN = "<!-- actions: read by `make generate` (scripts/generate.py) -->"
+ACTIONS_END = "<!-- /actions -->"
+WORKFLOW_DIRECTORIES = (
+    ROOT / ".github" / "workflows",
+    ROOT / "{{cookiecutter.project_slug}}" / ".github" / "workflows",
+)
+# `uses: owner/name[/path]@<commit> # <release>`, as every workflow pins an action.
+USES = re.compile(
+    r"(?P<lead>uses: )(?P<action>[\w.-]+/[\w.-]+)(?P<path>/[\w./-]+)?"
+    r"@(?P<commit>[0-9a-f]{40}) # (?P<release>v\d+(?:\.\d+)*)$",
+    re.MULTILINE,
+)
+# Runtimes GitHub keeps running: Node 24, or steps of other actions.
+CURRENT_RUNTIMES = ("node24", "composite")
 
 # The portal's own presentation, which the CLI has no use for.
 SERVICE_PAGE = ("project_name", "project_slug", "description", "author_name", "author_email")
@@ -331,6 +349,47 @@ def readme(context: dict[str, Any], current: str) -> str:
     return f"{current[: begin + len(README_BEGIN)]}\n{table}\n{current[end:]}"
 
 
+class Pin(NamedTuple):
+    release: str
+    commit: str
+    runtime: str
+
+
+def action_pins(table: str) -> dict[str, Pin]:
+    """The rows between the ``actions`` markers: `owner/name` (paths), release, commit, runtime."""
+    rows = table[table.index(ACTIONS_BEGIN) : table.index(ACTIONS_END)].splitlines()[3:]
+    pins = {}
+    for row in rows:
+        action, release, commit, runtime = (cell.strip() for cell in row.strip("|").split("|"))
+        if runtime not in CURRENT_RUNTIMES:
+            raise SystemExit(
+                f"error: {action} {release} runs on {runtime} in {ACTIONS_TABLE.relative_to(ROOT)};"
+                f" pin a release that runs on one of {', '.join(CURRENT_RUNTIMES)}"
+            )
+        pins[action.split()[0].strip("`")] = Pin(release, commit.strip("`"), runtime)
+    return pins
+
+
+def pinned(workflow: str, pins: dict[str, Pin], name: str) -> str:
+    """``workflow`` with every action at its row's commit and release."""
+
+    def repin(match: re.Match[str]) -> str:
+        action = match["action"]
+        if action not in pins:
+            raise SystemExit(
+                f"error: {name} uses {action}, which has no row in"
+                f" {ACTIONS_TABLE.relative_to(ROOT)}: add its release, commit and runtime"
+            )
+        pin = pins[action]
+        return f"{match['lead']}{action}{match['path'] or ''}@{pin.commit} # {pin.release}"
+
+    return USES.sub(repin, workflow)
+
+
+def workflows() -> list[Path]:
+    return sorted(path for directory in WORKFLOW_DIRECTORIES for path in directory.glob("*.yml"))
+
+
 def keys_without_a_rule(context: dict[str, Any], rules: ModuleType) -> list[str]:
     """Free-text keys (choice keys get theirs from their choices) the rules miss."""
     return [
@@ -343,10 +402,15 @@ def keys_without_a_rule(context: dict[str, Any], rules: ModuleType) -> list[str]
 def generated(context: dict[str, Any], rules: ModuleType) -> dict[Path, str]:
     """Every generated file and its content (from the free-text rules only: the
     choices come from ``context``, never from a choices.json that may be stale)."""
+    pins = action_pins(ACTIONS_TABLE.read_text(encoding="utf-8"))
     return {
         CHOICES_FILE: choices_json(context),
         ROOT / "template.yaml": template_yaml(context, rules),
         ROOT / "README.md": readme(context, (ROOT / "README.md").read_text(encoding="utf-8")),
+        **{
+            path: pinned(path.read_text(encoding="utf-8"), pins, path.relative_to(ROOT).as_posix())
+            for path in workflows()
+        },
     }
 
 
@@ -374,7 +438,17 @@ def main(argv: list[str] | None = None) -> int:
             if not path.exists() or path.read_text(encoding="utf-8") != text
         ]
         for path in stale:
-            print(f"{path} is stale: run `make generate` and commit the result", file=sys.stderr)
+            if path.endswith(".yml") and "workflows" in path:
+                print(
+                    f"{path} pins an action other than {ACTIONS_TABLE.relative_to(ROOT)} says:"
+                    " change the table's row (release, commit, runtime), then run"
+                    " `make generate` and commit the result",
+                    file=sys.stderr,
+                )
+            else:
+                print(
+                    f"{path} is stale: run `make generate` and commit the result", file=sys.stderr
+                )
         return 1 if stale else 0
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")

@@ -233,6 +233,17 @@ def test_dependabot_updates_requirements_base_image_and_actions(bake: Bake) -> N
     ecosystems = {update["package-ecosystem"]: update["directory"] for update in config["updates"]}
 
     assert ecosystems == {"pip": "/", "docker": "/", "github-actions": "/"}
+    assert_action_majors_are_proposed_together_a_week_late(config)
+
+
+def assert_action_majors_are_proposed_together_a_week_late(dependabot: dict) -> None:
+    """Majors of actions arrive as a pull request of their own (a new runtime is a major
+    release), after the same week's cooldown as every other update."""
+    (actions,) = [u for u in dependabot["updates"] if u["package-ecosystem"] == "github-actions"]
+    groups = sorted(group["update-types"] for group in actions["groups"].values())
+
+    assert groups == [["major"], ["minor", "patch"]]
+    assert actions["cooldown"] == {"default-days": 7}
 
 
 def test_renovate_keeps_its_default_managers(bake: Bake) -> None:
@@ -241,6 +252,14 @@ def test_renovate_keeps_its_default_managers(bake: Bake) -> None:
 
     assert "config:recommended" in config["extends"]
     assert "enabledManagers" not in config
+
+
+def test_renovate_proposes_majors_together_a_week_late(bake: Bake) -> None:
+    rules = json.loads((gitlab(bake, "pip") / "renovate.json").read_text())["packageRules"]
+    (majors,) = [rule for rule in rules if "major" in rule.get("matchUpdateTypes", [])]
+
+    assert majors["matchUpdateTypes"] == ["major"]
+    assert majors["groupName"] and majors["minimumReleaseAge"] == "7 days"
 
 
 FAKE_DOCKER = """#!/bin/sh

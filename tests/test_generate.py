@@ -173,3 +173,86 @@ def test_the_recipe_reaches_the_form_the_rules_and_the_readme(recipe: Path) -> N
     ]
     assert choices["log_format"] == ["json", "text"]
     assert "| `team_channel` | Chat channel of the owning team | `#platform-team` |" in readme
+
+
+CHECKOUT = re.compile(r"uses: actions/checkout@([0-9a-f]{40}) # (v[\d.]+)$", re.MULTILINE)
+
+
+def workflows_of(repository: Path) -> list[Path]:
+    return sorted(
+        [
+            *(repository / ".github/workflows").glob("*.yml"),
+            *(repository / "{{cookiecutter.project_slug}}/.github/workflows").glob("*.yml"),
+        ]
+    )
+
+
+def edit_text(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def checkout_row(repository: Path) -> str:
+    table = (repository / "docs/actions.md").read_text()
+    return next(line for line in table.splitlines() if line.startswith("| `actions/checkout` |"))
+
+
+def test_a_row_of_the_action_table_reaches_every_workflow(tmp_path: Path) -> None:
+    copy = copy_of_the_repository(tmp_path)
+    row = checkout_row(copy)
+    new_row = re.sub(r"\| v[\d.]+ \| `[0-9a-f]{40}` \|", f"| v9.9.9 | `{'b' * 40}` |", row)
+    edit_text(copy / "docs/actions.md", row, new_row)
+
+    run(sys.executable, *GENERATE, cwd=copy)
+
+    pins = [pin for path in workflows_of(copy) for pin in CHECKOUT.findall(path.read_text())]
+    assert len(pins) >= 5
+    assert set(pins) == {("b" * 40, "v9.9.9")}
+
+
+def test_a_workflow_pinned_apart_from_the_table_is_named_with_the_fix(tmp_path: Path) -> None:
+    """Dependabot's pull request moves a workflow's pin; the table must follow."""
+    copy = copy_of_the_repository(tmp_path)
+    workflow = copy / ".github/workflows/ci.yml"
+    (commit, release) = CHECKOUT.findall(workflow.read_text())[0]
+    edit_text(workflow, f"{commit} # {release}", f"{'c' * 40} # v9.9.9")
+
+    result = generate_check(copy)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        ".github/workflows/ci.yml pins an action other than docs/actions.md says: change the"
+        " table's row (release, commit, runtime), then run `make generate` and commit the result\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda row: row.replace("| node24 |", "| node20 |"),
+            "error: `actions/checkout` <release> runs on node20 in docs/actions.md; pin a release"
+            " that runs on one of node24, composite",
+        ),
+        (
+            lambda row: "",
+            "error: .github/workflows/ci.yml uses actions/checkout, which has no row in"
+            " docs/actions.md: add its release, commit and runtime",
+        ),
+    ],
+    ids=["node20", "no-row"],
+)
+def test_an_action_table_that_cannot_pin_the_workflows_is_refused(
+    tmp_path: Path, edit, message: str
+) -> None:
+    copy = copy_of_the_repository(tmp_path)
+    row = checkout_row(copy)
+    edit_text(copy / "docs/actions.md", row + "\n", edit(row) + "\n" if edit(row) else "")
+    before = {path: path.read_text() for path in workflows_of(copy)}
+
+    result = subprocess.run([sys.executable, *GENERATE], cwd=copy, capture_output=True, text=True)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == message.replace("<release>", row.split("|")[2].strip())
+    assert {path: path.read_text() for path in workflows_of(copy)} == before

@@ -7,9 +7,14 @@ import re
 
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
 from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, Bake, run
-from tests.test_ci import PINNED_ACTION, schema_check
+from tests.test_ci import (
+    PINNED_ACTION,
+    assert_action_majors_are_proposed_together_a_week_late,
+    schema_check,
+)
 
 VERSION = TEMPLATE_CONTEXT["_template_version"]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -116,6 +121,7 @@ def test_dependabot_updates_the_templates_tools_and_actions() -> None:
     }
 
     assert ecosystems == {("pip", "/"), ("npm", "/tests/backstage"), ("github-actions", "/")}
+    assert_action_majors_are_proposed_together_a_week_late(yaml.safe_load(config.read_text()))
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
@@ -124,6 +130,63 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(workflow) -> None:
 
     assert uses
     assert [line for line in uses if not PINNED_ACTION.match(line)] == []
+
+
+def action_table() -> dict[str, tuple[str, str, str]]:
+    """docs/actions.md's table, as a Markdown reader sees it: repository of the action
+    -> (release, commit, runtime)."""
+    tokens = MarkdownIt("commonmark").enable("table").parse((ROOT / "docs/actions.md").read_text())
+    rows: list[list[str]] = []
+    row: list[str] | None = None
+    for token in tokens:
+        if token.type == "inline" and row is not None:
+            row.append(token.content)
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close":
+            rows.append(row)
+            row = None
+    header, *body = rows
+    assert header == ["action", "release", "commit", "runtime"]
+    return {
+        action.split()[0].strip("`"): (release, commit.strip("`"), runtime)
+        for action, release, commit, runtime in body
+    }
+
+
+def pins_in(text: str) -> set[tuple[str, str, str]]:
+    """(repository of the action, commit, release) of every `uses:` line."""
+    pins = set()
+    for line in text.splitlines():
+        if "uses:" in line:
+            match = PINNED_ACTION.match(line)
+            assert match, line
+            pins.add(("/".join(match[1].split("/")[:2]), match[2], match[3]))
+    return pins
+
+
+def test_every_workflow_pins_each_action_to_its_row_in_the_table(bake: Bake) -> None:
+    """The template's own workflows and every baked GitHub workflow, against one table;
+    a row no workflow uses would be a stale record."""
+    table = action_table()
+    baked = [bake(ci="github", package_manager=installer) for installer in ("pip", "uv")]
+    workflows = [*WORKFLOWS, *(project / ".github/workflows/ci.yml" for project in baked)]
+    pins = {path: pins_in(path.read_text()) for path in workflows}
+
+    for path, used in pins.items():
+        assert {(action, commit, release) for action, commit, release in used} == {
+            (action, table[action][1], table[action][0]) for action, _, _ in used
+        }, path
+    assert set().union(*pins.values()) == {
+        (action, commit, release) for action, (release, commit, _) in table.items()
+    }
+
+
+def test_every_action_in_the_table_runs_on_node_24() -> None:
+    """GitHub is retiring Node 20: an action still on it stops running."""
+    assert {action: runtime for action, (_, _, runtime) in action_table().items()} == {
+        action: "node24" for action in action_table()
+    }
 
 
 def test_the_readmes_first_command_needs_no_release_tag() -> None:
