@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import posixpath
 import re
 import subprocess
 import tarfile
@@ -15,6 +17,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def _tar_entries(layer) -> dict[str, tuple[object, ...]]:
+    entries = {}
+    with tarfile.open(fileobj=layer, mode="r|") as tar:
+        for member in tar:
+            content = (
+                hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+                if member.isfile()
+                else member.linkname
+            )
+            entries[member.name.removeprefix("./")] = (
+                member.mtime, member.mode, member.uid, member.gid, member.size, content,
+            )  # fmt: skip
+    return entries
+
 
 # Containers run as production should run them: read-only, no capabilities.
 HARDENED = ("--read-only", "--tmpfs", "/tmp", "--cap-drop=ALL", "--security-opt=no-new-privileges")
@@ -73,6 +91,29 @@ class Docker:
 
     def layers(self, image: str) -> list[str]:
         return json.loads(self("image", "inspect", "-f", "{{json .RootFS.Layers}}", image))
+
+    def layer_entries(self, image: str) -> list[dict[str, tuple[object, ...]]]:
+        """Each layer of ``image`` as its tar reads: path -> (time, mode, owner, group,
+        size, SHA-256 of the content or the link's target)."""
+        layers: dict[str, dict[str, tuple[object, ...]]] = {}
+        links: dict[str, str] = {}
+        manifest = None
+        with (
+            subprocess.Popen([self.cli, "save", image], stdout=subprocess.PIPE) as save,
+            tarfile.open(fileobj=save.stdout, mode="r|") as archive,
+        ):
+            for member in archive:
+                if member.name == "manifest.json":
+                    manifest = json.load(archive.extractfile(member))
+                elif member.name.endswith("layer.tar") and member.issym():
+                    # A layer saved twice is written once, the other a link to it.
+                    links[member.name] = posixpath.normpath(
+                        posixpath.join(posixpath.dirname(member.name), member.linkname)
+                    )
+                elif member.name.endswith("layer.tar"):
+                    layers[member.name] = _tar_entries(archive.extractfile(member))
+        assert manifest, f"docker save {image} wrote no manifest.json"
+        return [layers[links.get(path, path)] for path in manifest[0]["Layers"]]
 
     def new_layer_bytes(self, old: str, new: str) -> int:
         """Uncompressed bytes of the layers of ``new`` that ``old`` does not have.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import stat
 import subprocess
 import tomllib
@@ -217,6 +218,34 @@ def test_the_image_gets_the_version_from_pyproject_and_the_commit(
         "VERSION=${{ steps.version.outputs.version }}",
         "REVISION=${{ github.sha }}",
     ]
+
+
+def test_the_image_gets_the_commits_time_as_source_date_epoch(bake: Bake, tmp_path: Path) -> None:
+    """BuildKit dates the image by SOURCE_DATE_EPOCH: the commit's time, not the run's."""
+    project = Path(shutil.copytree(github(bake, "pip"), tmp_path / "checkout"))
+    commit_time = "1700000000"
+    run("git", "init", "-q", cwd=project)
+    run(
+        "git",
+        *("-c", "user.name=CI", "-c", "user.email=ci@example.com", "commit", "-q"),
+        *("--allow-empty", "-m", "a commit"),
+        cwd=project,
+        env=environment_with(GIT_COMMITTER_DATE=f"@{commit_time} +0000"),
+    )
+    steps = workflow(project)["jobs"]["build-image"]["steps"]
+    (commit_step,) = [step for step in steps if step.get("id") == "commit"]
+    output = tmp_path / "output"
+    run(
+        "sh",
+        "-c",
+        commit_step["run"],
+        cwd=project,
+        env=environment_with(GITHUB_OUTPUT=str(output)),
+    )
+
+    assert output.read_text() == f"time={commit_time}\n"
+    build = step_using(steps, "docker/build-push-action")
+    assert build["env"] == {"SOURCE_DATE_EPOCH": "${{ steps.commit.outputs.time }}"}
 
 
 @pytest.mark.parametrize("installer", INSTALLERS)

@@ -530,6 +530,75 @@ def test_code_change_reuses_the_dependency_layer(
     assert docker.new_layer_bytes(code_change.before.tag, code_change.after.tag) < 1_000_000
 
 
+@pytest.fixture(scope="module")
+def code_change_built_cold(docker: Docker, code_change: CodeChange) -> Iterator[Image]:
+    """``code_change.after``'s context built again as a runner with no cache builds it,
+    minutes after the first build of the image and of the change."""
+    tag = f"{code_change.after.tag}-cold"
+    with builder_to_ourselves():
+        log = docker.build(code_change.after.context, tag, "--no-cache")
+        image = Image(tag, log, code_change.after.context)
+    yield image
+    docker("rmi", "-f", tag, check=False)
+
+
+def changed_entries(docker: Docker, old: str, new: str) -> list[set[str]]:
+    """Per layer, the paths whose time, mode, owner, size or content differ."""
+    return [
+        {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+        for before, after in zip(docker.layer_entries(old), docker.layer_entries(new), strict=True)
+    ]
+
+
+@pytest.fixture(scope="module")
+def engine_stub_paths(docker: Docker, variant: dict[str, str]) -> set[str]:
+    """What BuildKit itself may date: ``etc``, when the base image has no /etc/hosts.
+
+    BuildKit before v0.11 (Docker 20.10's, on this machine) puts an empty /etc/hosts
+    in for each RUN step when the image has none, as Debian bookworm's python images
+    have none, and removes it after, which leaves /etc with the time of the build
+    (moby/buildkit#3148, fixed by #3149). Nothing a Dockerfile can change.
+    """
+    base = f"python:{variant['python_version']}-slim"
+    has_hosts = any("etc/hosts" in layer for layer in docker.layer_entries(base))
+    return set() if has_hosts else {"etc"}
+
+
+def test_a_build_without_any_cache_gives_the_same_layers(
+    docker: Docker,
+    code_change: CodeChange,
+    code_change_built_cold: Image,
+    engine_stub_paths: set[str],
+) -> None:
+    """Every layer, venv and bytecode included, is the same bytes when built again
+    from nothing: registries and runners share it instead of storing it twice."""
+    first, again = code_change.after.tag, code_change_built_cold.tag
+    created = {
+        image: docker("image", "inspect", "-f", "{{.Created}}", image) for image in (first, again)
+    }
+
+    assert len(set(created.values())) == 2, "the two images came from one build"
+    assert [paths - engine_stub_paths for paths in changed_entries(docker, first, again)] == [
+        set() for _ in docker.layers(first)
+    ]
+    if not engine_stub_paths:
+        assert docker.layers(again) == docker.layers(first)
+
+
+def test_a_code_change_built_without_any_cache_adds_only_the_code_layer(
+    docker: Docker, image: Image, code_change_built_cold: Image, engine_stub_paths: set[str]
+) -> None:
+    """What a cold CI runner pushes for a one-line change, after the image before it."""
+    *kept, code = changed_entries(docker, image.tag, code_change_built_cold.tag)
+
+    assert [paths - engine_stub_paths for paths in kept] == [set() for _ in kept]
+    assert code - engine_stub_paths == {"app/app/main.py"}
+    if not engine_stub_paths:
+        before, after = docker.layers(image.tag), docker.layers(code_change_built_cold.tag)
+        assert [layer for layer in after if layer not in before] == [after[-1]]
+        assert docker.new_layer_bytes(image.tag, code_change_built_cold.tag) < 100_000
+
+
 def test_added_requirement_downloads_only_itself(
     docker: Docker, requirement_added: Image, variant: dict[str, str]
 ) -> None:
