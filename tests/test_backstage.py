@@ -105,7 +105,7 @@ def portal_verdicts(contexts: list[dict[str, str]]) -> list[list[str]]:
 
 CASES = [
     *(default_context(**{key: value}) for key, value in TABLE),
-    *(default_context(base_image=image, python_version=v) for image, v in PYTHON_TAGS),
+    *(default_context(base_image=image, python_version=v) for image, v, _ in PYTHON_TAGS),
 ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -41,6 +42,9 @@ from tests.helpers import (
 pre = template_module("rules")
 
 JINJA_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
+# Control characters but the line break and the tab, which no baked file holds: a
+# terminal or an editor would act on them.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -85,7 +89,9 @@ def check(key: str, value: str) -> None:
         assert post.parse_errors(project) == []
         assert post.consistency_errors(project, context) == []
         for path in text_files(project):
-            assert "{{ cookiecutter" not in path.read_text(encoding="utf-8"), path
+            text = path.read_text(encoding="utf-8")
+            assert "{{ cookiecutter" not in text, path
+            assert not CONTROL.search(text), f"{path}: {CONTROL.search(text)}"
         if not any(marker in value for marker in JINJA_MARKERS):
             assert str(context[key]) == value  # Jinja syntax is rendered, all else is kept
         assert_free_text_verbatim(project, context)
@@ -434,6 +440,7 @@ EXHAUSTING = {
     "loops-over-a-variable": (
         '{% set s = "x" * 99999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}'
     ),
+    "multiply-a-string": "{{ 'a' * 300000000 }}",
     "center": '{{ "x" | center(300000000) }}',
     "format-width": '{{ "%300000000d" | format(1) }}',
     "str-format-width": '{{ "{:300000000}".format(1) }}',
