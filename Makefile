@@ -1,6 +1,6 @@
 # The template's own tasks; `make` alone lists them.
 .DEFAULT_GOAL := help
-.PHONY: help bake test test-fast lint generate lock clean
+.PHONY: help bake test test-fast lint generate lock mutate clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -52,6 +52,9 @@ lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it 
 	done
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/lock.py
 	npm install --prefix $(BACKSTAGE) --package-lock-only --no-audit --no-fund --loglevel=error
+
+mutate: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Break each promise in a copy; name the test that notices
+	$(BIN)/python scripts/mutate.py $(MUTATE)
 
 clean: ## Remove the venv, caches and baked output
 	rm -rf $(VENV) .cache out .pytest_cache .ruff_cache $(BACKSTAGE)/node_modules

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.docker import HARDENED
 from tests.cases import COMBINATIONS
 from tests.helpers import (
     CHOICES,
@@ -189,6 +190,24 @@ def test_port_and_user_agree_across_files(case) -> None:
     assert f"--gid {context['app_gid']} " in docker
     assert service["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert f"http://127.0.0.1:{port}/docs" in (project / "README.md").read_text()
+
+
+def test_compose_runs_the_service_as_hardened_as_the_docker_tests_do(bake: Bake) -> None:
+    """The options tests/test_docker.py runs every container with (HARDENED), in
+    compose's words: the same read-only root, /tmp, capabilities and privileges."""
+    project = bake()
+    service = yaml.safe_load((project / "compose.yaml").read_text())["services"][project.name]
+    as_run_options = [
+        *(["--read-only"] if service.get("read_only") is True else []),
+        *(option for path in service.get("tmpfs", []) for option in ("--tmpfs", path)),
+        *(f"--cap-drop={capability}" for capability in service.get("cap_drop", [])),
+        *(
+            f"--security-opt={option.removesuffix(':true')}"
+            for option in service.get("security_opt", [])
+        ),
+    ]
+
+    assert as_run_options == list(HARDENED)
 
 
 def test_hadolint_is_clean(case) -> None:

@@ -45,7 +45,14 @@ RUN_ID = uuid.uuid4()
 VARIANTS = [
     {"package_manager": "pip"},
     {"package_manager": "uv"},
-    {"package_manager": "pip", "python_version": "3.11", "port": "9000", "app_uid": "2000"},
+    # ...and one baked without tracing, which must run the same without the SDK.
+    {
+        "package_manager": "pip",
+        "python_version": "3.11",
+        "port": "9000",
+        "app_uid": "2000",
+        "tracing": "none",
+    },
     {"package_manager": "uv", "python_version": "3.11", "port": "9000", "app_gid": "3000"},
 ]
 
@@ -413,8 +420,9 @@ def test_metrics_count_every_request_once_across_two_workers(two_workers: Contai
 
 
 def test_traces_reach_an_otlp_receiver_from_every_worker_with_the_logs_ids(
-    docker: Docker, code_change: CodeChange
+    docker: Docker, code_change: CodeChange, variant: dict[str, str]
 ) -> None:
+    """Baked with tracing=none, the same endpoint gets nothing and nothing complains."""
     with otlp.running(otlp.free_port()) as receiver:
         container = Container.start_on_host_network(
             docker, code_change.after.tag, otlp.free_port(),
@@ -432,9 +440,13 @@ def test_traces_reach_an_otlp_receiver_from_every_worker_with_the_logs_ids(
     traces = {span.trace_id for span in receiver.spans}
     access = [r for r in records if r.get("route") == "/pid"]
     assert len(access) == sent
-    assert [r["request_id"] for r in access if r["trace_id"] not in traces] == []
-    assert len({span.pid for span in receiver.spans}) == 2, "spans from one worker only"
     assert [r for r in records if r["level"] in ("WARNING", "ERROR")] == []
+    if variant["tracing"] == "none":
+        assert receiver.spans == []
+        assert not any("trace_id" in r for r in records)
+    else:
+        assert [r["request_id"] for r in access if r["trace_id"] not in traces] == []
+        assert len({span.pid for span in receiver.spans}) == 2, "spans from one worker only"
 
 
 # Run inside the image: counts connections to OTLP/HTTP's default port, where an
@@ -683,6 +695,35 @@ def test_runtime_image_holds_only_the_service(docker: Docker, image: Image) -> N
     )
 
     assert json.loads(report.strip().splitlines()[-1]) == [".venv", "app", "pyproject.toml"]
+
+
+def test_only_the_allowed_files_reach_the_builder(
+    docker: Docker, image: Image, variant: dict[str, str], tmp_path: Path
+) -> None:
+    """.dockerignore's allow-list, as BuildKit applies it to the working copy the image
+    was built from (a .env, a .git, the index URL, a venv, bytecode left behind)."""
+    probe = tmp_path / "Dockerfile.context"
+    probe.write_text(
+        f"FROM python:{variant['python_version']}-slim\n"
+        "RUN --mount=type=bind,target=/mnt cd /mnt && find . > /context.txt\n"
+    )
+    tag = f"{image.tag}-context"
+    with builder_to_ourselves():
+        docker.build(image.context, tag, "--no-cache", "--file", str(probe))
+    try:
+        listing = docker("run", "--rm", "--entrypoint", "cat", tag, "/context.txt").split()
+    finally:
+        docker("rmi", "-f", tag, check=False)
+
+    # The service's modules; what else app/ holds is clutter (see ``checkout``).
+    code = [
+        f"./app/{path.name}"
+        for path in (image.context / "app").iterdir()
+        if path.is_file() and not path.name.startswith(".")
+    ]
+    assert sorted(listing) == sorted(
+        [".", "./app", *code, "./pyproject.toml", "./requirements.txt"]
+    )
 
 
 @dataclass(frozen=True)

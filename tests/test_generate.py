@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.mutate import copy_of_the_repository
 from tests.helpers import ROOT, TOOLS, run
 
 GENERATE = ("scripts/generate.py",)
@@ -39,19 +39,6 @@ def test_the_generated_files_are_up_to_date() -> None:
     result = generate_check(ROOT)
 
     assert result.returncode == 0, result.stderr
-
-
-def copy_of_the_repository(destination: Path) -> Path:
-    """The files git would check out, with this checkout's Backstage packages."""
-    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
-    for name in filter(None, listed.stdout.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    modules = ROOT / "tests" / "backstage" / "node_modules"
-    (destination / "tests" / "backstage" / "node_modules").symlink_to(modules)
-    return destination
 
 
 def edit_json(path: Path, edit) -> None:

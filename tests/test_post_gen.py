@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from hooks import post_gen_project as post
-from tests.helpers import TEMPLATE_CONTEXT, Bake
+from tests.helpers import ROOT, TEMPLATE_CONTEXT, Bake
 
 
 @pytest.fixture
@@ -118,6 +120,51 @@ def test_a_file_that_does_not_parse_is_reported(project: Path, name: str, broken
 
     assert len(errors) == 1
     assert errors[0].startswith(f"{name} does not parse")
+
+
+# What a template needs to bake: its context, extensions, hooks and project files.
+TEMPLATE_PARTS = (
+    "cookiecutter.json",
+    "local_extensions.py",
+    "hooks",
+    "{{cookiecutter.project_slug}}",
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "edit", "reported"),
+    [
+        ("deploy/kubernetes/service.yaml", lambda text: text + "ports: [\n", "does not parse"),
+        (".python-version", lambda text: "3.9\n", ".python-version says '3.9'"),
+    ],
+    ids=["unparsable-yaml", "disagreeing-python-version"],
+)
+def test_the_hook_cookiecutter_runs_stops_a_broken_bake_and_leaves_nothing(
+    tmp_path: Path, path: str, edit, reported: str
+) -> None:
+    """A template change that breaks a file fails the bake itself, not only a test."""
+    template = tmp_path / "template"
+    for part in TEMPLATE_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, template / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            template.mkdir(exist_ok=True)
+            shutil.copy2(source, template / part)
+    broken = template / "{{cookiecutter.project_slug}}" / path
+    broken.write_text(edit(broken.read_text()))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", str(template), "--no-input", "-o", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert reported in result.stderr, result.stderr
+    assert "The template produced an inconsistent project; please report this." in result.stderr
+    assert not any((tmp_path / "out").iterdir())
 
 
 def test_next_steps_name_the_project_path_and_port(context: dict[str, str]) -> None:
