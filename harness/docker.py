@@ -13,10 +13,11 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TypeVar
 
 
 def _tar_entries(layer) -> dict[str, tuple[object, ...]]:
@@ -33,6 +34,8 @@ def _tar_entries(layer) -> dict[str, tuple[object, ...]]:
             )  # fmt: skip
     return entries
 
+
+T = TypeVar("T")
 
 # Containers run as production should run them: read-only, no capabilities.
 HARDENED = ("--read-only", "--tmpfs", "/tmp", "--cap-drop=ALL", "--security-opt=no-new-privileges")
@@ -92,10 +95,9 @@ class Docker:
     def layers(self, image: str) -> list[str]:
         return json.loads(self("image", "inspect", "-f", "{{json .RootFS.Layers}}", image))
 
-    def layer_entries(self, image: str) -> list[dict[str, tuple[object, ...]]]:
-        """Each layer of ``image`` as its tar reads: path -> (time, mode, owner, group,
-        size, SHA-256 of the content or the link's target)."""
-        layers: dict[str, dict[str, tuple[object, ...]]] = {}
+    def _saved_layers(self, image: str, read: Callable[[tarfile.TarInfo, IO[bytes]], T]) -> list[T]:
+        """``read`` applied to each layer's tar in ``docker save image``, in the image's order."""
+        layers: dict[str, T] = {}
         links: dict[str, str] = {}
         manifest = None
         with (
@@ -111,9 +113,14 @@ class Docker:
                         posixpath.join(posixpath.dirname(member.name), member.linkname)
                     )
                 elif member.name.endswith("layer.tar"):
-                    layers[member.name] = _tar_entries(archive.extractfile(member))
+                    layers[member.name] = read(member, archive.extractfile(member))
         assert manifest, f"docker save {image} wrote no manifest.json"
         return [layers[links.get(path, path)] for path in manifest[0]["Layers"]]
+
+    def layer_entries(self, image: str) -> list[dict[str, tuple[object, ...]]]:
+        """Each layer of ``image`` as its tar reads: path -> (time, mode, owner, group,
+        size, SHA-256 of the content or the link's target)."""
+        return self._saved_layers(image, lambda _, layer: _tar_entries(layer))
 
     def new_layer_bytes(self, old: str, new: str) -> int:
         """Uncompressed bytes of the layers of ``new`` that ``old`` does not have.
@@ -121,22 +128,9 @@ class Docker:
         This is what a registry push of ``new`` would upload after ``old``.
         """
         known = set(self.layers(old))
-        sizes: dict[str, int] = {}
-        manifest = None
-        with (
-            subprocess.Popen([self.cli, "save", new], stdout=subprocess.PIPE) as save,
-            tarfile.open(fileobj=save.stdout, mode="r|") as archive,
-        ):
-            for member in archive:
-                sizes[member.name] = member.size
-                if member.name == "manifest.json":
-                    manifest = json.load(archive.extractfile(member))
-        assert manifest, f"docker save {new} wrote no manifest.json"
-        paths = manifest[0]["Layers"]
+        sizes = self._saved_layers(new, lambda member, _: member.size)
         return sum(
-            sizes[path]
-            for path, layer in zip(paths, self.layers(new), strict=True)
-            if layer not in known
+            size for size, layer in zip(sizes, self.layers(new), strict=True) if layer not in known
         )
 
 

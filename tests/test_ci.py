@@ -195,24 +195,24 @@ def test_the_run_that_pushes_restores_no_cache_another_run_wrote(bake: Bake) -> 
     assert saving["if"] == "env.PUSH == 'true'"
 
 
+def output_of(steps: list[dict], step_id: str, project: Path, tmp_path: Path) -> str:
+    """What the step with ``step_id`` writes to $GITHUB_OUTPUT, run in ``project``."""
+    (step,) = [step for step in steps if step.get("id") == step_id]
+    output = tmp_path / "github-output"
+    run("sh", "-c", step["run"], cwd=project, env=environment_with(GITHUB_OUTPUT=str(output)))
+    return output.read_text()
+
+
 def test_the_image_gets_the_version_from_pyproject_and_the_commit(
     bake: Bake, tmp_path: Path
 ) -> None:
     project = github(bake, "pip")
     steps = workflow(project)["jobs"]["build-image"]["steps"]
-    (version_step,) = [step for step in steps if step.get("id") == "version"]
-    output = tmp_path / "github-output"
 
-    run(
-        "sh",
-        "-c",
-        version_step["run"],
-        cwd=project,
-        env=environment_with(GITHUB_OUTPUT=str(output)),
-    )
+    output = output_of(steps, "version", project, tmp_path)
 
     version = tomllib.loads((project / "pyproject.toml").read_text())["project"]["version"]
-    assert output.read_text() == f"version={version}\n"
+    assert output == f"version={version}\n"
     build = step_using(steps, "docker/build-push-action")["with"]
     assert build["build-args"].splitlines() == [
         "VERSION=${{ steps.version.outputs.version }}",
@@ -233,19 +233,29 @@ def test_the_image_gets_the_commits_time_as_source_date_epoch(bake: Bake, tmp_pa
         env=environment_with(GIT_COMMITTER_DATE=f"@{commit_time} +0000"),
     )
     steps = workflow(project)["jobs"]["build-image"]["steps"]
-    (commit_step,) = [step for step in steps if step.get("id") == "commit"]
-    output = tmp_path / "output"
-    run(
-        "sh",
-        "-c",
-        commit_step["run"],
-        cwd=project,
-        env=environment_with(GITHUB_OUTPUT=str(output)),
-    )
 
-    assert output.read_text() == f"time={commit_time}\n"
+    output = output_of(steps, "commit", project, tmp_path)
+
+    assert output == f"time={commit_time}\n"
     build = step_using(steps, "docker/build-push-action")
     assert build["env"] == {"SOURCE_DATE_EPOCH": "${{ steps.commit.outputs.time }}"}
+
+
+def checkouts_keeping_credentials(workflow: dict) -> list[str]:
+    """Jobs with a checkout that leaves the token in .git/config for later steps
+    (zizmor's artipacked audit accepts an explicit `persist-credentials: true`)."""
+    return [
+        name
+        for name, job in workflow["jobs"].items()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/checkout@")
+        and step.get("with", {}).get("persist-credentials") is not False
+    ]
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_no_checkout_leaves_the_token_behind(bake: Bake, installer: str) -> None:
+    assert checkouts_keeping_credentials(workflow(github(bake, installer))) == []
 
 
 @pytest.mark.parametrize("installer", INSTALLERS)

@@ -34,8 +34,8 @@ def test_a_trial_names_the_test_that_catches_the_mutant(copy: Path) -> None:
 
 def test_a_trial_of_a_change_no_test_notices_reports_it_missed(copy: Path) -> None:
     harmless = Mutant(
-        "comment", "nothing", "CHANGELOG.md", "# Changelog", "# Changes", ("tests/test_mutate.py",
-        "-k", "still_applies"),
+        "comment", "nothing", "CHANGELOG.md", (("# Changelog", "# Changes"),),
+        ("tests/test_mutate.py", "-k", "still_applies"),
     )  # fmt: skip
 
     assert trial(harmless, copy)[0] is None

@@ -13,6 +13,7 @@ from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, Bake, run
 from tests.test_ci import (
     PINNED_ACTION,
     assert_action_majors_are_proposed_together_a_week_late,
+    checkouts_keeping_credentials,
     schema_check,
 )
 
@@ -130,6 +131,11 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(workflow) -> None:
 
     assert uses
     assert [line for line in uses if not PINNED_ACTION.match(line)] == []
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_no_checkout_of_the_templates_ci_leaves_the_token_behind(workflow) -> None:
+    assert checkouts_keeping_credentials(yaml.safe_load(workflow.read_text())) == []
 
 
 def action_table() -> dict[str, tuple[str, str, str]]:
