@@ -220,23 +220,31 @@ def test_the_image_gets_the_version_from_pyproject_and_the_commit(
     ]
 
 
-def test_the_image_gets_the_commits_time_as_source_date_epoch(bake: Bake, tmp_path: Path) -> None:
-    """BuildKit dates the image by SOURCE_DATE_EPOCH: the commit's time, not the run's."""
-    project = Path(shutil.copytree(github(bake, "pip"), tmp_path / "checkout"))
-    commit_time = "1700000000"
-    run("git", "init", "-q", cwd=project)
+COMMIT_TIME = "1700000000"
+
+
+def committed_copy(project: Path, destination: Path) -> Path:
+    """``project`` as a checkout: a git repository whose one commit was made at COMMIT_TIME."""
+    checkout = Path(shutil.copytree(project, destination))
+    run("git", "init", "-q", cwd=checkout)
     run(
         "git",
         *("-c", "user.name=CI", "-c", "user.email=ci@example.com", "commit", "-q"),
         *("--allow-empty", "-m", "a commit"),
-        cwd=project,
-        env=environment_with(GIT_COMMITTER_DATE=f"@{commit_time} +0000"),
+        cwd=checkout,
+        env=environment_with(GIT_COMMITTER_DATE=f"@{COMMIT_TIME} +0000"),
     )
+    return checkout
+
+
+def test_the_image_gets_the_commits_time_as_source_date_epoch(bake: Bake, tmp_path: Path) -> None:
+    """BuildKit dates the image by SOURCE_DATE_EPOCH: the commit's time, not the run's."""
+    project = committed_copy(github(bake, "pip"), tmp_path / "checkout")
     steps = workflow(project)["jobs"]["build-image"]["steps"]
 
     output = output_of(steps, "commit", project, tmp_path)
 
-    assert output == f"time={commit_time}\n"
+    assert output == f"time={COMMIT_TIME}\n"
     build = step_using(steps, "docker/build-push-action")
     assert build["env"] == {"SOURCE_DATE_EPOCH": "${{ steps.commit.outputs.time }}"}
 
@@ -313,7 +321,7 @@ def test_gitlab_pushes_only_from_the_default_branch(
     bake: Bake, tmp_path: Path, branch: str, pushes: bool
 ) -> None:
     """Run the build job's script with a docker that records what it was asked."""
-    project = gitlab(bake, "pip")
+    project = committed_copy(gitlab(bake, "pip"), tmp_path / "checkout")
     job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["build-image"]
     fake = tmp_path / "bin" / "docker"
     fake.parent.mkdir()
@@ -346,6 +354,7 @@ def test_gitlab_pushes_only_from_the_default_branch(
     builds = [line for line in log.read_text().splitlines() if "buildx build" in line]
     image_build = next(line for line in builds if line.endswith(" ."))
 
+    assert f"--build-arg SOURCE_DATE_EPOCH={COMMIT_TIME} " in image_build
     assert ("--push" in image_build) == pushes
     assert ("--sbom=true" in image_build) == pushes
     assert ("--provenance=mode=max" in image_build) == pushes
