@@ -20,15 +20,18 @@ if os.environ.get("CI"):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each Docker variant's tests on one xdist worker, so each image builds once.
+    """Keep each Docker variant's tests on one xdist worker, so each image builds once,
+    and hand those groups out first, whatever order pytest-randomly drew.
 
     Two workers building the same image at once would share BuildKit steps, and
-    BuildKit reports a shared step's output to only one of them.
+    BuildKit reports a shared step's output to only one of them. A variant's group
+    runs for minutes; started last, it would run alone while the other worker idles.
     """
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec and "variant" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(case_id(callspec.params["variant"])))
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
 
 
 @pytest.fixture(scope="session")
