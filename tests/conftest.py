@@ -11,11 +11,17 @@ from hypothesis import settings
 from harness.docker import Docker
 from tests.helpers import ROOT, Bake, case_id
 
-# CI tries the same examples every run, so a submission fails only for what it
-# changed; developers' runs draw new examples each time and keep exploring.
+# Developers' runs draw new examples each time and keep exploring; CI tries the
+# same examples every run, so a submission fails only for what it changed;
+# HYPOTHESIS_PROFILE=thorough tries ten times as many, for a change to the rules
+# or the property tests themselves. Each bake-property test takes its share of
+# max_examples (tests/test_inputs.py).
+settings.register_profile("default", max_examples=100)
 settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.register_profile("thorough", max_examples=1000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 
 
 @pytest.hookimpl(tryfirst=True)
