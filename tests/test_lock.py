@@ -111,13 +111,20 @@ EVERY_LOCK = [
 
 
 def relock(project: Path, python: str) -> dict[str, tuple[str, str]]:
-    """Run the service's lock command in ``project``; the locks it changed, before and after."""
+    """Run the service's lock command in ``project``; the locks it changed, before and
+    after. Whatever Python the machine lacks, the command downloads none."""
     names = ("requirements.txt", "requirements-dev.txt")
     shipped = {name: (project / name).read_text() for name in names}
+    pythons = project.parent / f"{project.name}-downloaded-pythons"
     environment = environment_with(
-        path_first=TOOLS, UV=str(TOOLS / "uv"), PYTHON_VERSION=python, UV_NATIVE_TLS="1"
+        path_first=TOOLS,
+        UV=str(TOOLS / "uv"),
+        PYTHON_VERSION=python,
+        UV_NATIVE_TLS="1",
+        UV_PYTHON_INSTALL_DIR=str(pythons),
     )
     run("scripts/lock.sh", cwd=project, env=environment)
+    assert not pythons.exists(), f"locking for Python {python} set out to download it"
     relocked = {name: (project / name).read_text() for name in names}
     return {
         name: (shipped[name], relocked[name]) for name in names if relocked[name] != shipped[name]

@@ -24,8 +24,9 @@ for name in requirements requirements-dev; do
     work=$(mktemp)
     trap 'rm -f "$work"' EXIT
     # Start from the current lock, so uv keeps its pins unless the .in file moved.
+    # A universal lock needs no interpreter of the target version: never download one.
     cp "$name.txt" "$work"
-    "$UV" pip compile --quiet --universal --generate-hashes --no-header \
+    "$UV" pip compile --quiet --no-python-downloads --universal --generate-hashes --no-header \
         --python-version "$PYTHON_VERSION" --output-file "$work" "$name.in"
     # Line numbers only: the lines may hold a token.
     leaks=$(grep -nE "$LEAKS" "$work" | cut -d: -f1 | tr '\n' ' ') || true
