@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 from harness.docker import Docker
-from tests.helpers import ROOT, Bake, case_id
+from tests.helpers import ROOT, Bake
 
 # Developers' runs draw new examples each time and keep exploring; CI tries the
 # same examples every run, so a submission fails only for what it changed;
@@ -26,18 +26,19 @@ settings.load_profile(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each Docker variant's tests on one xdist worker, so each image builds once,
-    and hand those groups out first, whatever order pytest-randomly drew.
+    """Run every Docker test on one xdist worker, handed out first whatever order
+    pytest-randomly drew; the other workers take everything else.
 
-    Two workers building the same image at once would share BuildKit steps, and
-    BuildKit reports a shared step's output to only one of them. A variant's group
-    runs for minutes; started last, it would run alone while the other worker idles.
+    The engine builds one image at a time for these tests (two builds at once can
+    share BuildKit steps, whose output BuildKit reports to only one of them, see
+    ``harness.docker.builder_to_ourselves``): a second worker on Docker tests would
+    mostly wait for the builder while the tests that need no Docker wait for it.
+    Handed out last, the Docker tests would run alone while the other workers idle.
     """
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec and "variant" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(case_id(callspec.params["variant"])))
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+        if item.get_closest_marker("docker"):
+            item.add_marker(pytest.mark.xdist_group("docker"))
+    items.sort(key=lambda item: item.get_closest_marker("docker") is None)
 
 
 @pytest.fixture(scope="session")

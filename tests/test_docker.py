@@ -2,7 +2,7 @@
 
 Each variant is built once per session from a clean cache and shared by all its
 tests; the two rebuilds (a code change, an added requirement) reuse that cache.
-All tests of a variant run on one xdist worker, so the variants build in parallel.
+All tests of every variant run on one xdist worker (see conftest.py), one variant after another.
 """
 
 from __future__ import annotations
