@@ -217,18 +217,48 @@ def test_every_object_finds_the_pods(deployment: Deployment) -> None:
     objects = deployment.objects
     labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
     name = objects["Deployment"]["metadata"]["name"]
+    # The name and the instance select; a label added later (the portal's id) must
+    # not, or an upgrade would change the Deployment's immutable selector.
+    selector = objects["Deployment"]["spec"]["selector"]["matchLabels"]
 
-    assert objects["Deployment"]["spec"]["selector"]["matchLabels"] == labels
-    assert objects["Service"]["spec"]["selector"] == labels
+    assert sorted(selector) == ["app.kubernetes.io/instance", "app.kubernetes.io/name"]
+    assert selector.items() <= labels.items()
+    assert objects["Service"]["spec"]["selector"] == selector
     assert objects["Service"]["spec"]["ports"][0]["targetPort"] == "http"
-    assert objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == labels
-    assert objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"] == labels
+    assert objects["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == selector
+    assert objects["NetworkPolicy"]["spec"]["podSelector"]["matchLabels"] == selector
     assert objects["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "name": name,
     }
     assert objects["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
+
+
+def test_the_portal_finds_every_workload_by_the_catalogs_kubernetes_id(
+    deployment: Deployment,
+) -> None:
+    """Backstage's Kubernetes plugin lists the objects labelled with the component's
+    backstage.io/kubernetes-id: every object in the namespace, and the pods."""
+    catalog = yaml.safe_load((deployment.project / "catalog-info.yaml").read_text())
+    kubernetes_id = catalog["metadata"]["annotations"]["backstage.io/kubernetes-id"]
+    objects = deployment.objects
+    labelled = {
+        kind: obj["metadata"]["labels"].get("backstage.io/kubernetes-id")
+        for kind, obj in objects.items()
+        if kind != "Namespace"
+    }
+    pod_labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
+
+    assert kubernetes_id == deployment.project.name
+    assert labelled == dict.fromkeys(KINDS, kubernetes_id)
+    assert pod_labels["backstage.io/kubernetes-id"] == kubernetes_id
+
+
+def test_without_deployment_files_the_catalog_names_no_kubernetes_id(bake: Bake) -> None:
+    catalog = yaml.safe_load((bake(kubernetes="none") / "catalog-info.yaml").read_text())
+
+    assert "backstage.io/kubernetes-id" not in catalog["metadata"]["annotations"]
 
 
 def test_checkov_passes_or_says_why_it_skips(deployment: Deployment, tmp_path) -> None:
@@ -425,4 +455,5 @@ def test_pods_are_labelled_by_the_service_name_and_the_release(bake: Bake, tmp_p
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert labels["app.kubernetes.io/name"] == "my-service"
     assert labels["app.kubernetes.io/instance"] == "blue"
+    assert labels["backstage.io/kubernetes-id"] == "my-service"  # the service's, any release
     assert deployment["metadata"]["name"] == "blue"
