@@ -6,7 +6,8 @@ renders `${{ }}` and step `if`s, and the real fetch:cookiecutter and fs:delete
 actions), with this venv's cookiecutter first on PATH as on a scaffolder host.
 Only publish:github and catalog:register are stand-ins: publish copies the
 workspace it would push, register records what it would register. The schemas
-in tests/schemas/backstage/ are Backstage's own (see SOURCE.md there).
+in tests/schemas/backstage/ are Backstage's own (see SOURCE.md there), and
+tests/backstage/catalog.cjs checks entities with the catalog's own code.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import yaml
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
-from tests.cases import PYTHON_TAGS, TABLE
+from tests.cases import COMBINATIONS, PYTHON_TAGS, TABLE
 from tests.helpers import (
     CHOICES,
     ROOT,
@@ -81,6 +82,17 @@ def scaffold(requests: list[dict[str, Any]] | dict[str, Any], path_first: Path) 
         text=True,
         env=environment,
         check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def catalog_problems(*files: Path) -> dict[str, list[str]]:
+    """What Backstage's catalog refuses in each file (catalog.cjs, the catalog's own code)."""
+    if not (SCAFFOLDER / "node_modules").is_dir():
+        pytest.fail("Backstage's packages are not installed: run `make test`, which installs them")
+    result = subprocess.run(
+        ["node", SCAFFOLDER / "catalog.cjs", *files], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -391,6 +403,52 @@ def test_catalog_info_is_a_valid_backstage_component(bake: Bake, extra: dict) ->
     assert list(validator.iter_errors(entity)) == []
     assert entity["metadata"]["name"] == bake(**extra).name
     assert re.fullmatch(r"group:default/[a-z0-9]([a-z0-9-]*[a-z0-9])?", entity["spec"]["owner"])
+
+
+# Owner answers at the edges of slugify and of the catalog's name rules.
+OWNERS = ["???", "Zoë Ångström — Équipe", "x" * 70, "Team_With.Dots", "-leading and trailing-"]
+
+
+def test_the_catalog_accepts_every_bakes_entities_and_the_template(bake: Bake) -> None:
+    """Every answer set's catalog-info.yaml, owners at the edges, and template.yaml, as
+    the catalog backend reads them: policies, kind validators, entity references."""
+    files = [
+        *(bake(**extra) / "catalog-info.yaml" for extra in COMBINATIONS.values()),
+        *(bake(author_name=owner) / "catalog-info.yaml" for owner in OWNERS),
+        ROOT / "template.yaml",
+    ]
+
+    problems = catalog_problems(*files)
+
+    assert {file: found for file, found in problems.items() if found} == {}
+    assert len(problems) == len(set(files))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"metadata": {"name": "two words"}}, '"metadata.name" is not valid'),
+        ({"spec": {"owner": "group:default/Two Words"}}, "spec.owner"),
+        ({"spec": {"lifecycle": None}}, "lifecycle"),
+        ({"kind": "Servise"}, "no validator accepts kind Servise"),
+    ],
+    ids=["name", "owner", "lifecycle", "kind"],
+)
+def test_the_catalog_check_refuses_what_the_catalog_refuses(
+    bake: Bake, tmp_path: Path, change: dict, problem: str
+) -> None:
+    entity = yaml.safe_load((bake() / "catalog-info.yaml").read_text())
+    for field, value in change.items():
+        if isinstance(value, dict):
+            entity[field] = {**entity[field], **value}
+        else:
+            entity[field] = value
+    broken = tmp_path / "catalog-info.yaml"
+    broken.write_text(yaml.safe_dump(entity))
+
+    (found,) = catalog_problems(broken).values()
+
+    assert any(problem in line for line in found), found
 
 
 def test_the_schemas_are_backstages() -> None:
