@@ -190,12 +190,27 @@ STRATEGIES = {key: strategy_for(rule) for key, rule in pre.RULES.items() if key 
 FREE_KEYS = {key for key, rule in pre.RULES.items() if rule in FREE_TEXT_RULES}
 
 
-def bakes_per_key(key: str) -> int:
+def bakes_per_key(key: str, profile: settings | None = None) -> int:
     """A bake costs a thousand times a quoting example: a quarter of the profile's
     examples per key (25 by default, 250 when thorough), twice that for free text,
     whose values reach the most files."""
-    share = max(1, settings.default.max_examples // 4)
+    share = max(1, (profile or settings.default).max_examples // 4)
     return 2 * share if key in FREE_KEYS else share
+
+
+@pytest.mark.parametrize(
+    ("profile", "free_text", "other"),
+    [("default", 50, 25), ("ci", 50, 25), ("thorough", 500, 250)],
+)
+def test_each_profile_sets_how_many_values_a_key_tries(
+    profile: str, free_text: int, other: int
+) -> None:
+    examples = settings.get_profile(profile)
+
+    assert (bakes_per_key("project_name", examples), bakes_per_key("port", examples)) == (
+        free_text,
+        other,
+    )
 
 
 @pytest.mark.parametrize("key", sorted(STRATEGIES))
