@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from codeowners import CodeOwners
 
 from harness.docker import HARDENED
 from tests.cases import COMBINATIONS
@@ -37,6 +38,8 @@ from tests.helpers import (
 )
 
 ALWAYS = [
+    "CODEOWNERS",
+    "SECURITY.md",
     ".dockerignore",
     ".gitattributes",
     ".pre-commit-config.yaml",
@@ -540,6 +543,45 @@ def test_the_deployment_files_expose_no_path_to_the_outside(bake: Bake, kubernet
 
     assert not re.search(r"kind: (Ingress|Route|Gateway|HTTPRoute)\b", text)
     assert "LoadBalancer" not in text and "NodePort" not in text
+
+
+# Where each CI system's owners turn code-owner review into a rule, as CODEOWNERS says.
+CODE_OWNER_RULE = {
+    "github": "Require review from Code Owners",
+    "gitlab": "Code owner approval",
+    "none": "GitHub and GitLab both read this file",
+}
+# The private channel SECURITY.md offers besides email, per CI system.
+PRIVATE_CHANNEL = {
+    "github": "Report a vulnerability",
+    "gitlab": "confidential issue",
+    "none": None,
+}
+OWNER_EMAIL = "o'brien+svc@example.co.uk"
+
+
+@pytest.mark.parametrize("ci", CHOICES["ci"])
+def test_the_owner_is_code_owner_of_every_file(bake: Bake, ci: str) -> None:
+    """As GitHub matches CODEOWNERS (the codeowners package); GitLab reads the same lines."""
+    project = bake(ci=ci, author_email=OWNER_EMAIL)
+    text = (project / "CODEOWNERS").read_text()
+    owners = CodeOwners(text)
+    owner = ("EMAIL", OWNER_EMAIL)
+    unowned = [path for path in published_files(project) if owners.of(path) != [owner]]
+
+    assert unowned == []
+    assert CODE_OWNER_RULE[ci] in " ".join(text.replace("#", " ").split())  # the comment
+
+
+@pytest.mark.parametrize("ci", CHOICES["ci"])
+def test_security_md_says_how_to_report_privately(bake: Bake, ci: str) -> None:
+    project = bake(ci=ci, author_email=OWNER_EMAIL)
+    policy = " ".join((project / "SECURITY.md").read_text().split())
+
+    assert f"at <{OWNER_EMAIL}>" in policy
+    assert "never in a public issue" in policy
+    offered = [channel for channel in PRIVATE_CHANNEL.values() if channel and channel in policy]
+    assert offered == ([PRIVATE_CHANNEL[ci]] if PRIVATE_CHANNEL[ci] else [])
 
 
 def test_a_missing_uv_is_named_with_how_to_install_it(bake: Bake, tmp_path: Path) -> None:
