@@ -11,7 +11,8 @@ Needs a Docker engine ($DOCKER, else `docker`). Cold builds run with --no-cache,
 and every variant's download cache mount gets an id of the benchmark's own
 (template-benchmark/...), so the build caches of the user's other projects stay
 as they are. Every container serves on 127.0.0.1 on the host's network, where
-the load is sent; the images it tags are removed at the end.
+the load is sent; the images it tags and the build cache its builds make are
+removed at the end.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 
 from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, InstallLog
-from harness.docker import Container, Docker, own_cache_mounts
+from harness.docker import BUILDS_HERE, Container, Docker, builder_to_ourselves, own_cache_mounts
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "python:3.13-slim"
@@ -302,9 +303,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as workdir:
         variants = prepare(Path(workdir))
         try:
-            measure(docker, variants, Path(workdir), runs, load_seconds)
+            with builder_to_ourselves(docker):
+                measure(docker, variants, Path(workdir), runs, load_seconds)
         finally:
             docker("rmi", "-f", *(variant.tag for variant in variants), check=False)
+            BUILDS_HERE.remove(docker)
         bake_times = [bake_seconds(Path(workdir) / f"bake-{run}") for run in range(runs)]
     timed_suite = not (options.smoke or options.no_suite)
     suite_times = [suite_seconds() for _ in range(runs)] if timed_suite else []

@@ -71,14 +71,15 @@ class Docker:
             subprocess.run([self.cli, "info"], capture_output=True, check=True, timeout=30)
         except (OSError, subprocess.SubprocessError) as error:
             return f"no Docker engine answers `{self.cli} info` ({error})"
-        probe = subprocess.run(
-            [self.cli, "build", "--quiet", "-"],
-            input="FROM scratch\nLABEL template-tests-probe=1\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "DOCKER_BUILDKIT": "1"},
-        )
+        with builder_to_ourselves(self):
+            probe = subprocess.run(
+                [self.cli, "build", "--quiet", "-"],
+                input="FROM scratch\nLABEL template-tests-probe=1\n",
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env={**os.environ, "DOCKER_BUILDKIT": "1"},
+            )
         if probe.returncode != 0:
             reason = " ".join((probe.stderr or probe.stdout).split())[:300]
             return (
@@ -278,9 +279,57 @@ def empty_cache_mount(docker: Docker, cache_id: str, image: str, workdir: Path) 
     docker("rmi", tag)
 
 
+class BuildCacheLedger:
+    """The build cache records that builds made while it was recording.
+
+    Runs of these tests and of the benchmark make their steps unique to the run
+    (so no earlier run's records stand in for theirs): every run adds records,
+    gigabytes of them, that no later run reuses. Kept, they fill the disk a few
+    runs on; removed with ``remove``, nothing of the run stays, and the records
+    that were there before it (the user's other projects' among them) stay too.
+    """
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()
+
+    @contextmanager
+    def recording(self, docker: Docker) -> Iterator[None]:
+        """Count as made here what appears on the engine meanwhile: call it where
+        nothing else builds (see ``builder_to_ourselves``)."""
+        before = build_cache_records(docker)
+        try:
+            yield
+        finally:
+            self.made |= build_cache_records(docker) - before
+
+    def remove(self, docker: Docker) -> None:
+        """Delete the records made here that are still there (one prune, which
+        takes a chain of records child first), and forget them."""
+        if left := sorted(self.made & build_cache_records(docker)):
+            # --filter id= is a regular expression over the record's id.
+            docker(
+                "builder", "prune", "--all", "--force", "--filter", f"id=^({'|'.join(left)})$",
+                timeout=900,
+            )  # fmt: skip
+        self.made.clear()
+
+
+def build_cache_records(docker: Docker) -> set[str]:
+    """The ids of the engine's build cache records."""
+    listing = docker("system", "df", "--verbose", "--format", "{{json .BuildCache}}")
+    # The CLI marks a record in use with a '*' after its id.
+    return {record["ID"].rstrip("*") for record in json.loads(listing)}
+
+
+# What the builds of this process made, for the test session (or the benchmark)
+# to remove when it ends.
+BUILDS_HERE = BuildCacheLedger()
+
+
 @contextmanager
-def builder_to_ourselves() -> Iterator[None]:
-    """Run a sequence of builds while no other xdist worker builds.
+def builder_to_ourselves(docker: Docker) -> Iterator[None]:
+    """Run a sequence of builds while no other xdist worker builds, and record
+    the build cache they make in ``BUILDS_HERE``.
 
     Another worker's build, running at the same time, can pick a cache record
     of ours and make BuildKit run steps of ours that it would have reused.
@@ -289,4 +338,5 @@ def builder_to_ourselves() -> Iterator[None]:
     """
     with BUILDER_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+        with BUILDS_HERE.recording(docker):
+            yield

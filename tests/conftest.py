@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from harness.docker import Docker
+from harness.docker import BUILDS_HERE, Docker
 from tests.helpers import ROOT, Bake
 
 # Developers' runs draw new examples each time and keep exploring; CI tries the
@@ -39,6 +39,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.get_closest_marker("docker"):
             item.add_marker(pytest.mark.xdist_group("docker"))
     items.sort(key=lambda item: item.get_closest_marker("docker") is None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish() -> None:
+    """Remove the build cache this process's builds made (each worker its own),
+    after every fixture has removed its images (last, so an interrupted session
+    tears its fixtures down first): otherwise every run of the suite would leave
+    gigabytes on the engine."""
+    if BUILDS_HERE.made:
+        BUILDS_HERE.remove(Docker.from_environment())
 
 
 @pytest.fixture(scope="session")

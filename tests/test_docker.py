@@ -163,7 +163,7 @@ def builds(
     """
     context = checkout(bake, variant, tmp_path_factory.mktemp("image") / "service")
     tag = f"template-test-{os.getpid()}:{variant_name(variant)}"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         log = docker.build(context, tag, "--no-cache")
         # Rebuild as everyday builds run, from the cache: later rebuilds resolve
         # their steps to the records this one uses.
@@ -198,7 +198,7 @@ def code_change(docker: Docker, image: Image) -> Iterator[CodeChange]:
     run's comment), so its steps have no cache records from earlier runs or from
     the --no-cache build, among which BuildKit could pick a byte-different one.
     """
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         before = rebuild(docker, image, "before-code-change", "", "requirements.txt")
         after = rebuild(docker, before, "code-changed", TEST_ROUTES, "app/main.py")
     yield CodeChange(before, after)
@@ -240,7 +240,7 @@ def on_official_like_base(
     assert count == 1, f"no 'FROM ... AS base' line to replace:\n{dockerfile}"
     rebased.write_text(text)
     tag = f"{image.tag}-on-official-like-base"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         docker.build(base_context, base)
         log = docker.build(image.context, tag, "--file", rebased)
     yield Image(tag, log, image.context)
@@ -511,7 +511,7 @@ def test_the_revision_reaches_version_and_labels_and_rebuilds_no_dependency(
 ) -> None:
     """CI passes the commit as a build argument; a local build says "unknown"."""
     tag = f"{image.tag}-revision"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         log = docker.build(
             image.context, tag, "--build-arg", "REVISION=feedc0de", "--build-arg", "VERSION=9.9"
         )
@@ -555,7 +555,7 @@ def code_change_built_cold(docker: Docker, code_change: CodeChange) -> Iterator[
     """``code_change.after``'s context built again as a runner with no cache builds it,
     minutes after the first build of the image and of the change."""
     tag = f"{code_change.after.tag}-cold"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         log = docker.build(code_change.after.context, tag, "--no-cache")
         image = Image(tag, log, code_change.after.context)
     yield image
@@ -718,7 +718,7 @@ def test_only_the_allowed_files_reach_the_builder(
         "RUN --mount=type=bind,target=/mnt cd /mnt && find . > /context.txt\n"
     )
     tag = f"{image.tag}-context"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         docker.build(image.context, tag, "--no-cache", "--file", str(probe))
     try:
         listing = docker("run", "--rm", "--entrypoint", "cat", tag, "/context.txt").split()
@@ -757,7 +757,7 @@ def mount_carried(
     environment = environment_with(path_first=cli.parent)
     (cache_id,) = own_cache_mounts(image.context / "Dockerfile", cache_owner(variant))
     scratch = tmp_path_factory.mktemp("empty-cache")
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         run(*script, "export", saved, cwd=image.context, env=environment)
         empty_cache_mount(docker, cache_id, variant["base_image"], scratch)
         cold = rebuild(docker, image, "mount-cold", "# cold\n", "requirements.txt")
@@ -804,7 +804,7 @@ def test_the_tests_builds_leave_the_users_cache_mounts_alone(docker: Docker, tmp
     )
     (owned,) = own_cache_mounts(ours / "Dockerfile", "template-tests/canary")
     tags = [f"template-tests-canary:{os.getpid()}-{name}" for name in ("users", "ours", "check")]
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         try:
             docker.build(users, tags[0], "--build-arg", f"RUN_ID={RUN_ID}")
             log = docker.build(ours, tags[1], "--no-cache", "--build-arg", f"RUN_ID={RUN_ID}")

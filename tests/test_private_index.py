@@ -138,7 +138,7 @@ def built(
     secret = tmp_path_factory.mktemp("secret") / "index_url"
     secret.write_text(index.url)
     tag = f"private-index-{request.param}-{uuid.uuid4().hex[:8]}"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         log = docker.build(
             context, tag, "--no-cache", "--network", "host",
             "--secret", f"id=index_url,src={secret}",
@@ -193,7 +193,7 @@ def test_without_the_secret_the_private_package_cannot_be_found(
 ) -> None:
     _, context = built
     tag = f"private-index-no-secret-{uuid.uuid4().hex[:8]}"
-    with builder_to_ourselves():
+    with builder_to_ourselves(docker):
         # --no-cache: a secret is not part of the cache key, so the step built
         # with it would otherwise be reused.
         result = docker(
