@@ -71,14 +71,23 @@ def data_files(project: Path) -> Iterator[Path]:
             yield path
 
 
+# YAML's safe subset, through libyaml when PyYAML was built with it (its wheels are).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: str) -> object:
-    """YAML's safe subset, through libyaml when PyYAML was built with it (its wheels are)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    """A YAML file of one document."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
+def load_yaml_documents(text: str) -> list[object]:
+    """Every document of a YAML file (catalog-info.yaml holds two)."""
+    return list(yaml.load_all(text, Loader=_YAML_LOADER))
 
 
 def parse_errors(project: Path) -> list[str]:
     """Every JSON, TOML and YAML file must load."""
-    loaders = {".json": json.loads, ".yaml": load_yaml, ".yml": load_yaml}
+    loaders = {".json": json.loads, ".yaml": load_yaml_documents, ".yml": load_yaml_documents}
     if tomllib is not None:
         loaders[".toml"] = tomllib.loads
     errors = []

@@ -171,12 +171,19 @@ def assert_every_file_parses(project: Path) -> None:
         if path.suffix == ".py":
             compile(text, str(path), "exec")
         elif path.suffix in (".yml", ".yaml"):
-            assert isinstance(post.load_yaml(text), dict), path  # libyaml: hundreds of bakes
+            documents = post.load_yaml_documents(text)  # libyaml: hundreds of bakes
+            assert documents and all(isinstance(document, dict) for document in documents), path
         elif path.suffix == ".toml":
             tomllib.loads(text)
         elif path.suffix == ".json":
             json.loads(text)
     assert dockerfile.parse_file(str(project / "Dockerfile"))
+
+
+def catalog_entities(project: Path) -> dict[str, dict]:
+    """The entities of a bake's catalog-info.yaml, by kind."""
+    documents = post.load_yaml_documents((project / "catalog-info.yaml").read_text())
+    return {entity["kind"]: entity for entity in documents}
 
 
 def field_defaults(module: Path) -> dict[str, str]:

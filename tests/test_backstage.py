@@ -34,6 +34,7 @@ from tests.helpers import (
     TOOLS,
     Bake,
     case_id,
+    catalog_entities,
     default_context,
     fresh_bake,
     published_files,
@@ -277,7 +278,7 @@ def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
 ) -> None:
     _, out = portal
     published = out / "slug-and-base-image-left-empty"
-    entity = yaml.safe_load((published / "catalog-info.yaml").read_text())
+    entity = catalog_entities(published)["Component"]
 
     assert entity["metadata"]["name"] == "billing-gateway-2"
     assert "FROM python:3.13-slim AS base" in (published / "Dockerfile").read_text()
@@ -287,9 +288,7 @@ def test_the_baked_catalog_entry_names_its_template_and_version(
     portal: tuple[dict[str, dict], Path],
 ) -> None:
     _, out = portal
-    annotations = yaml.safe_load((out / "form-defaults" / "catalog-info.yaml").read_text())[
-        "metadata"
-    ]["annotations"]
+    annotations = catalog_entities(out / "form-defaults")["Component"]["metadata"]["annotations"]
 
     assert {key: annotations[key] for key in annotations if "template" in key} == {
         "backstage.io/source-template": f"template:default/{TEMPLATE['metadata']['name']}",
@@ -397,7 +396,7 @@ def test_an_invalid_template_is_refused() -> None:
     "extra", [{}, {"author_name": "???", "project_name": 'Zoë\'s: "quoted" service'}], ids=case_id
 )
 def test_catalog_info_is_a_valid_backstage_component(bake: Bake, extra: dict) -> None:
-    entity = yaml.safe_load((bake(**extra) / "catalog-info.yaml").read_text())
+    entity = catalog_entities(bake(**extra))["Component"]
     validator = backstage_validator("Component.v1alpha1.schema.json")
 
     assert list(validator.iter_errors(entity)) == []
@@ -425,19 +424,32 @@ def test_the_catalog_accepts_every_bakes_entities_and_the_template(bake: Bake) -
 
 
 @pytest.mark.parametrize(
-    ("change", "problem"),
+    ("kind", "change", "problem"),
     [
-        ({"metadata": {"name": "two words"}}, '"metadata.name" is not valid'),
-        ({"spec": {"owner": "group:default/Two Words"}}, "spec.owner"),
-        ({"spec": {"lifecycle": None}}, "lifecycle"),
-        ({"kind": "Servise"}, "no validator accepts kind Servise"),
+        ("Component", {"metadata": {"name": "two words"}}, '"metadata.name" is not valid'),
+        ("Component", {"spec": {"owner": "group:default/Two Words"}}, "spec.owner"),
+        ("Component", {"spec": {"lifecycle": None}}, "lifecycle"),
+        ("Component", {"kind": "Servise"}, "no validator accepts kind Servise"),
+        ("API", {"spec": {"definition": {"$text": "./gone.json"}}}, "could not read location"),
+        (
+            "API",
+            {"spec": {"definition": {"$text": "https://github.com/else/where/blob/main/a.json"}}},
+            "only reference files from the same repository",
+        ),
     ],
-    ids=["name", "owner", "lifecycle", "kind"],
+    ids=[
+        "name",
+        "owner",
+        "lifecycle",
+        "kind",
+        "api-definition-missing",
+        "api-definition-elsewhere",
+    ],
 )
 def test_the_catalog_check_refuses_what_the_catalog_refuses(
-    bake: Bake, tmp_path: Path, change: dict, problem: str
+    bake: Bake, tmp_path: Path, kind: str, change: dict, problem: str
 ) -> None:
-    entity = yaml.safe_load((bake() / "catalog-info.yaml").read_text())
+    entity = catalog_entities(bake())[kind]
     for field, value in change.items():
         if isinstance(value, dict):
             entity[field] = {**entity[field], **value}

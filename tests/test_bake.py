@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import re
@@ -29,6 +30,7 @@ from tests.helpers import (
     Bake,
     assert_every_file_parses,
     assert_free_text_verbatim,
+    catalog_entities,
     default_context,
     environment_with,
     published_files,
@@ -56,10 +58,12 @@ ALWAYS = [
     "app/main.py",
     "app/metrics.py",
     "app/middleware.py",
+    "app/openapi.py",
     "app/server.py",
     "app/settings.py",
     "catalog-info.yaml",
     "compose.yaml",
+    "openapi.json",
     "pyproject.toml",
     "requirements-dev.in",
     "requirements-dev.txt",
@@ -72,6 +76,7 @@ ALWAYS = [
     "tests/test_health.py",
     "tests/test_log.py",
     "tests/test_metrics.py",
+    "tests/test_openapi.py",
     "tests/test_requests.py",
     "tests/test_server.py",
     "tests/test_settings.py",
@@ -525,10 +530,45 @@ def test_any_registry_is_accepted_for_the_images(bake: Bake) -> None:
     assert "not to come from a registry you trust" in (project / "README.md").read_text()
 
 
+def test_the_catalog_lists_the_api_the_component_provides(bake: Bake) -> None:
+    project = bake()
+    entities = catalog_entities(project)
+
+    assert set(entities) == {"Component", "API"}
+    assert entities["Component"]["spec"]["providesApis"] == [project.name]
+    assert entities["API"]["metadata"]["name"] == project.name
+    assert entities["API"]["spec"]["type"] == "openapi"
+    assert entities["API"]["spec"]["definition"] == {"$text": "./openapi.json"}
+    assert json.loads((project / "openapi.json").read_text())["info"]["title"] == "My Service"
+
+
+def test_a_changed_route_fails_the_tests_until_make_openapi(bake: Bake, tmp_path: Path) -> None:
+    project = Path(shutil.copytree(bake(), tmp_path / "service"))
+    venv = service_venv(project)
+    with (project / "app" / "health.py").open("a") as health:
+        health.write('\n\n@router.get("/added")\nasync def added() -> str:\n    return "new"\n')
+    check = [
+        venv / "bin" / "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_openapi.py",
+    ]
+
+    stale = subprocess.run(check, cwd=project, capture_output=True, text=True, check=False)
+    run("make", "openapi", f"VENV={venv}", cwd=project)
+
+    assert stale.returncode == 1, stale.stdout
+    assert "run `make openapi` and commit it" in stale.stdout
+    assert "/added" in json.loads((project / "openapi.json").read_text())["paths"]
+    run(*check, cwd=project)
+
+
 def test_the_catalog_owner_is_the_answer_slugified(bake: Bake) -> None:
     project = bake(author_name="Payments & Billing Team")
 
-    catalog = yaml.safe_load((project / "catalog-info.yaml").read_text())
+    catalog = catalog_entities(project)["Component"]
     assert catalog["spec"]["owner"] == "group:default/payments-billing-team"
     assert "nothing verifies that the group" in " ".join(
         (project / "README.md").read_text().split()

@@ -23,7 +23,16 @@ import pytest
 import yaml
 
 from tests import pod_security
-from tests.helpers import ROOT, TOOLS, Bake, case_id, default_context, run, venv_for
+from tests.helpers import (
+    ROOT,
+    TOOLS,
+    Bake,
+    case_id,
+    catalog_entities,
+    default_context,
+    run,
+    venv_for,
+)
 
 # Each way of deploying, with default and with changed image facts.
 VARIANTS = [
@@ -240,7 +249,7 @@ def test_the_portal_finds_every_workload_by_the_catalogs_kubernetes_id(
 ) -> None:
     """Backstage's Kubernetes plugin lists the objects labelled with the component's
     backstage.io/kubernetes-id: every object in the namespace, and the pods."""
-    catalog = yaml.safe_load((deployment.project / "catalog-info.yaml").read_text())
+    catalog = catalog_entities(deployment.project)["Component"]
     kubernetes_id = catalog["metadata"]["annotations"]["backstage.io/kubernetes-id"]
     objects = deployment.objects
     labelled = {
@@ -256,7 +265,7 @@ def test_the_portal_finds_every_workload_by_the_catalogs_kubernetes_id(
 
 
 def test_without_deployment_files_the_catalog_names_no_kubernetes_id(bake: Bake) -> None:
-    catalog = yaml.safe_load((bake(kubernetes="none") / "catalog-info.yaml").read_text())
+    catalog = catalog_entities(bake(kubernetes="none"))["Component"]
 
     assert "backstage.io/kubernetes-id" not in catalog["metadata"]["annotations"]
 

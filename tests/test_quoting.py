@@ -1,8 +1,9 @@
-"""Free text survives the trip into Python, TOML and YAML literals, whatever it holds."""
+"""Free text survives the trip into Python, TOML, YAML and JSON literals, whatever it holds."""
 
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import tomllib
 
@@ -13,7 +14,12 @@ from hypothesis import strategies as st
 from tests.helpers import TOOLS, template_module
 
 quoting = template_module("extensions")
-py_str, toml_str, yaml_str = quoting.py_str, quoting.toml_str, quoting.yaml_str
+py_str, toml_str, yaml_str, json_str = (
+    quoting.py_str,
+    quoting.toml_str,
+    quoting.yaml_str,
+    quoting.json_str,
+)
 
 # Any text the validation lets through is one line of printable text, but the
 # filters must be right for anything at all that is valid Unicode.
@@ -38,6 +44,11 @@ def test_toml_string_round_trips(value: str) -> None:
 @given(TEXTS)
 def test_yaml_string_round_trips(value: str) -> None:
     assert yaml.safe_load(f"key: {yaml_str(value)}")["key"] == value
+
+
+@given(TEXTS)
+def test_json_string_round_trips(value: str) -> None:
+    assert json.loads(f'{{"key": {json_str(value)}}}')["key"] == value
 
 
 @settings(max_examples=60, deadline=None)

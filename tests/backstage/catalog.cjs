@@ -1,16 +1,23 @@
 // Checks catalog entities as Backstage's catalog backend does when it reads them,
-// with its own code (@backstage/catalog-model, @backstage/plugin-scaffolder-common):
+// with its own code (@backstage/plugin-catalog-backend, @backstage/catalog-model,
+// @backstage/plugin-scaffolder-common): placeholders such as `$text: ./openapi.json`
+// resolved by the catalog's PlaceholderProcessor, as if the file had been
+// registered from a GitHub repository whose files are the file's directory; then
 // the catalog's default entity policies (envelope, default namespace, no foreign
-// root fields, field formats, schema), then the validator of the entity's kind,
-// then every entity reference in its spec parsed as the catalog parses it, its
-// target held to the catalog's rules for names.
+// root fields, field formats, schema), the validator of the entity's kind, and
+// every entity reference in its spec parsed as the catalog parses it, its target
+// held to the catalog's rules for names.
 //
 // Usage: node catalog.cjs <file.yaml>... Prints one JSON object: for each file,
 // the list of problems over all its documents (empty when the catalog accepts it).
 'use strict';
 
 const fs = require('node:fs');
+const path = require('node:path');
 const yaml = require('yaml');
+const { ConfigReader } = require('@backstage/config');
+const { ScmIntegrations } = require('@backstage/integration');
+const { PlaceholderProcessor } = require('@backstage/plugin-catalog-backend');
 const {
   DefaultNamespaceEntityPolicy,
   FieldFormatEntityPolicy,
@@ -24,6 +31,40 @@ const {
   systemEntityV1alpha1Validator,
 } = require('@backstage/catalog-model');
 const { templateEntityV1beta3Validator } = require('@backstage/plugin-scaffolder-common');
+
+// The catalog's own resolvers for $json, $yaml and $text, which its package does
+// not export: loaded from the file its CatalogBuilder takes them from.
+const RESOLVERS = (() => {
+  const root = path.dirname(require.resolve('@backstage/plugin-catalog-backend/package.json'));
+  const placeholders = require(path.join(root, 'dist/processors/PlaceholderProcessor.cjs.js'));
+  return {
+    json: placeholders.jsonPlaceholderResolver,
+    yaml: placeholders.yamlPlaceholderResolver,
+    text: placeholders.textPlaceholderResolver,
+  };
+})();
+// The repository a checked file stands in for: its directory is the repository's root.
+const REPOSITORY = 'https://github.com/example/service/blob/main/';
+
+// A stand-in for the catalog's GitHub reader: a file of the repository is the file
+// of the same path in ``directory``; nothing outside the repository can be read.
+function placeholders(directory) {
+  const reader = {
+    async readUrl(url) {
+      // GitHub's URLs name a file with /blob/ or /tree/ alike.
+      const inRepository = url.match(/^https:\/\/github\.com\/example\/service\/(?:blob|tree)\/main\/(.+)$/);
+      if (!inRepository) throw new Error(`${url} is not in ${REPOSITORY}`);
+      const file = path.join(directory, decodeURIComponent(inRepository[1]));
+      const content = fs.readFileSync(file);
+      return { buffer: async () => content };
+    },
+  };
+  return new PlaceholderProcessor({
+    resolvers: RESOLVERS,
+    reader,
+    integrations: ScmIntegrations.fromConfig(new ConfigReader({})),
+  });
+}
 
 // The name rules the catalog holds every entity to, for the targets of references.
 const RULES = makeValidator();
@@ -51,10 +92,11 @@ const REFERENCES = {
   subcomponentOf: 'component',
 };
 
-async function problems(entity) {
+async function problems(entity, file) {
   const found = [];
   try {
-    let checked = entity;
+    const location = { type: 'url', target: REPOSITORY + path.basename(file) };
+    let checked = await placeholders(path.dirname(file)).preProcessEntity(entity, location, () => {});
     for (const policy of POLICIES) {
       checked = (await policy.enforce(checked)) ?? checked;
     }
@@ -87,7 +129,7 @@ async function main() {
     const documents = yaml.parseAllDocuments(fs.readFileSync(file, 'utf8'));
     report[file] = [];
     for (const document of documents) {
-      report[file].push(...(await problems(document.toJS())));
+      report[file].push(...(await problems(document.toJS(), path.resolve(file))));
     }
   }
   process.stdout.write(JSON.stringify(report));

@@ -138,6 +138,12 @@ def yaml_str(value: str) -> str:
     return quote(value)
 
 
+def json_str(value: str) -> str:
+    """A JSON string as ``json.dumps(value, ensure_ascii=False)`` writes it: the bytes
+    of a file the service writes with that call (``make openapi``)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 class UnrenderableValue(SecurityError, UndefinedError):
     """A value is unsafe, or not a template that renders. An UndefinedError, because
     that is what cookiecutter reports as a message rather than a traceback."""
@@ -423,8 +429,10 @@ class RulesExtension(_Sandboxing):
 
 
 class QuotingExtension(_Sandboxing):
-    """Registers ``py_str``, ``toml_str`` and ``yaml_str`` as Jinja filters."""
+    """Registers ``py_str``, ``toml_str``, ``yaml_str`` and ``json_str`` as Jinja filters."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        environment.filters.update(py_str=py_str, toml_str=toml_str, yaml_str=yaml_str)
+        environment.filters.update(
+            py_str=py_str, toml_str=toml_str, yaml_str=yaml_str, json_str=json_str
+        )
