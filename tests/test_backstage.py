@@ -71,32 +71,31 @@ def backstage_validator(schema_file: str) -> Draft7Validator:
     return Draft7Validator(json.loads((SCHEMAS / schema_file).read_text()), registry=registry)
 
 
-def scaffold(requests: list[dict[str, Any]] | dict[str, Any], path_first: Path) -> Any:
-    """Run scaffold.cjs; ``path_first`` leads PATH, so its cookiecutter is the host's."""
+def run_node(script: str, *args: str | Path, stdin: str | None = None, **kwargs: Any) -> Any:
+    """Run one of tests/backstage's scripts with Backstage's packages; its JSON answer."""
     if not (SCAFFOLDER / "node_modules").is_dir():
-        pytest.fail("Backstage's scaffolder is not installed: run `make test`, which installs it")
-    environment = {**os.environ, "PATH": f"{path_first}{os.pathsep}{os.environ['PATH']}"}
+        pytest.fail("Backstage's packages are not installed: run `make test`, which installs them")
     result = subprocess.run(
-        ["node", SCAFFOLDER / "scaffold.cjs"],
-        input=json.dumps(requests),
+        ["node", SCAFFOLDER / script, *args],
+        input=stdin,
         capture_output=True,
         text=True,
-        env=environment,
         check=False,
+        **kwargs,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def scaffold(requests: list[dict[str, Any]] | dict[str, Any], path_first: Path) -> Any:
+    """Run scaffold.cjs; ``path_first`` leads PATH, so its cookiecutter is the host's."""
+    environment = {**os.environ, "PATH": f"{path_first}{os.pathsep}{os.environ['PATH']}"}
+    return run_node("scaffold.cjs", stdin=json.dumps(requests), env=environment)
 
 
 def catalog_problems(*files: Path) -> dict[str, list[str]]:
     """What Backstage's catalog refuses in each file (catalog.cjs, the catalog's own code)."""
-    if not (SCAFFOLDER / "node_modules").is_dir():
-        pytest.fail("Backstage's packages are not installed: run `make test`, which installs them")
-    result = subprocess.run(
-        ["node", SCAFFOLDER / "catalog.cjs", *files], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_node("catalog.cjs", *files)
 
 
 def as_submitted(key: str, value: str):
