@@ -169,9 +169,26 @@ def python_tag_rule(context: dict[str, Any], rules: ModuleType) -> list[dict]:
     ]
 
 
+# Private values the portal knows and the CLI does not: the repository the
+# publish step creates, as its host names it (owner/name; GitLab: group/.../project).
+REPOSITORY = "(parameters.repoUrl | parseRepoUrl)"
+FROM_THE_PORTAL = {"_repository": f"${{{{ {REPOSITORY}.owner }}}}/${{{{ {REPOSITORY}.repo }}}}"}
+# The publish action for each ci; the others get a plain GitHub repository.
+PUBLISHERS = {"gitlab": "publish:gitlab"}
+DEFAULT_PUBLISHER = "publish:github"
+# Where each action takes the repository's description.
+DESCRIPTION = "${{ parameters.description }}"
+DESCRIBED = {
+    "publish:github": {"description": DESCRIPTION},
+    "publish:gitlab": {"settings": {"description": DESCRIPTION}},
+}
+
+
 def value_of(context: dict[str, Any], rules: ModuleType, key: str) -> Any:
     """What fetch:cookiecutter passes for ``key``: the answer, or the CLI's derivation."""
     default = context[key]
+    if key in FROM_THE_PORTAL:
+        return FROM_THE_PORTAL[key]
     if key.startswith("_"):  # rendered (``__``) or private: as cookiecutter.json has it
         return default
     if key in EMPTY_SWITCHES:
@@ -205,6 +222,16 @@ def condition(keep: dict[str, list[str]]) -> str:
     )
 
 
+def step_id_of(action: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", action)
+
+
+def published(output: str) -> str:
+    """The output of whichever publish step ran (a skipped step has none)."""
+    actions = [*PUBLISHERS.values(), DEFAULT_PUBLISHER]
+    return " or ".join(f"steps['{step_id_of(action)}'].output.{output}" for action in actions)
+
+
 def step_id(path: str) -> str:
     return "remove-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
 
@@ -221,8 +248,14 @@ def template_yaml(context: dict[str, Any], rules: ModuleType) -> str:
         "properties": {
             "repoUrl": {
                 "title": "Repository location",
+                "description": (
+                    "On GitHub, or on GitLab when CI is gitlab: the service is published"
+                    " there, with its CI."
+                ),
                 "type": "string",
                 "ui:field": "RepoUrlPicker",
+                # The hosts with an integration in the portal's app-config: edit both.
+                "ui:options": {"allowedHosts": ["github.com", "gitlab.com"]},
             }
         },
     }
@@ -257,23 +290,32 @@ def template_yaml(context: dict[str, Any], rules: ModuleType) -> str:
         }
         for path, keep in context["_optional_paths"].items()
     ]
+    others = " and ".join(f"parameters.ci != '{ci}'" for ci in PUBLISHERS)
+    conditions = {
+        **{action: f"parameters.ci == '{ci}'" for ci, action in PUBLISHERS.items()},
+        DEFAULT_PUBLISHER: others,
+    }
     publish = [
-        {
-            "id": "publish",
-            "name": "Publish",
-            "action": "publish:github",
-            "input": {
-                "repoUrl": "${{ parameters.repoUrl }}",
-                "description": "${{ parameters.description }}",
-                "defaultBranch": "main",
-            },
-        },
+        *(
+            {
+                "id": step_id_of(action),
+                "name": f"Publish ({action})",
+                "if": f"${{{{ {condition} }}}}",
+                "action": action,
+                "input": {
+                    "repoUrl": "${{ parameters.repoUrl }}",
+                    **DESCRIBED[action],
+                    "defaultBranch": "main",
+                },
+            }
+            for action, condition in conditions.items()
+        ),
         {
             "id": "register",
             "name": "Register in the catalog",
             "action": "catalog:register",
             "input": {
-                "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
+                "repoContentsUrl": f"${{{{ {published('repoContentsUrl')} }}}}",
                 "catalogInfoPath": "/catalog-info.yaml",
             },
         },
@@ -302,7 +344,7 @@ def template_yaml(context: dict[str, Any], rules: ModuleType) -> str:
             "steps": [fetch, *removals, *publish],
             "output": {
                 "links": [
-                    {"title": "Repository", "url": "${{ steps.publish.output.remoteUrl }}"},
+                    {"title": "Repository", "url": f"${{{{ {published('remoteUrl')} }}}}"},
                     {
                         "title": "Open in catalog",
                         "icon": "catalog",

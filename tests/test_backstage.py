@@ -18,6 +18,7 @@ import re
 import resource
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,7 @@ FORM_DEFAULTS = {
 ANSWERS = {
     "form-defaults": {},
     "uv-gitlab-helm": {
+        "repoUrl": "gitlab.com?owner=platform%2Fpayments&repo=service",
         "python_version": "3.14",
         "package_manager": "uv",
         "ci": "gitlab",
@@ -211,8 +213,14 @@ def cli_context(answers: dict[str, Any]) -> dict[str, str]:
     form = {**FORM_DEFAULTS, **answers}
     if form.pop("omit_syntax_line"):
         form["dockerfile_frontend"] = ""
-    form.pop("repoUrl")
+    form["_repository"] = repository_of(form.pop("repoUrl"))
     return {key: str(value) for key, value in form.items()}
+
+
+def repository_of(repo_url: str) -> str:
+    """The repository's path that RepoUrlPicker's value names: owner/name."""
+    query = urllib.parse.parse_qs(repo_url.split("?", 1)[1])
+    return f"{query['owner'][0]}/{query['repo'][0]}"
 
 
 def portal_bake(answers: dict[str, dict[str, Any]], out: Path, **request: Any) -> dict[str, dict]:
@@ -270,6 +278,41 @@ def test_the_service_lands_at_the_root_without_the_templates_files(
         assert (published / "catalog-info.yaml").is_file()
         assert (published / "Dockerfile").is_file()
         assert [path for path in TEMPLATE_CODE if (published / path).exists()] == []
+
+
+@pytest.mark.parametrize("name", ANSWERS)
+def test_the_portal_publishes_where_ci_runs_and_the_catalog_names_that_repository(
+    portal: tuple[dict[str, dict], Path], name: str
+) -> None:
+    results, out = portal
+    answers = {**FORM_DEFAULTS, **ANSWERS[name]}
+    host = "gitlab.com" if answers["ci"] == "gitlab" else "github.com"
+    picker = TEMPLATE["spec"]["parameters"][-1]["properties"]["repoUrl"]
+
+    published = results[name]["published"]
+    annotations = catalog_entities(out / name)["Component"]["metadata"]["annotations"]
+
+    assert published["action"] == f"publish:{host.removesuffix('.com')}"
+    assert published["input"]["repoUrl"] == answers["repoUrl"]
+    assert answers["repoUrl"].startswith(f"{host}?")
+    assert host in picker["ui:options"]["allowedHosts"]
+    assert annotations[f"{host}/project-slug"] == repository_of(answers["repoUrl"])
+
+
+def test_a_repository_that_is_no_path_stops_the_portal_bake(tmp_path: Path) -> None:
+    """RepoUrlPicker's value reaches the task API as any string: the rules hold the
+    repository's path before it lands in catalog-info.yaml."""
+    evil = "svc\n    backstage.io/techdocs-ref: url:https://evil.example"
+    (result,) = portal_bake(
+        {"evil": {"repoUrl": f"github.com?owner=platform&repo={urllib.parse.quote(evil)}"}},
+        tmp_path,
+    ).values()
+
+    assert not result["ok"]
+    assert f"_repository={f'platform/{evil}'!r} must be the repository's path" in "\n".join(
+        result["log"]
+    )
+    assert "published" not in result
 
 
 def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(

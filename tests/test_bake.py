@@ -542,6 +542,31 @@ def test_the_catalog_lists_the_api_the_component_provides(bake: Bake) -> None:
     assert json.loads((project / "openapi.json").read_text())["info"]["title"] == "My Service"
 
 
+@pytest.mark.parametrize(
+    ("ci", "repository", "annotation"),
+    [
+        ("github", "", "github.com/project-slug: CHANGE-ME/my-service"),
+        ("none", "", "github.com/project-slug: CHANGE-ME/my-service"),
+        ("gitlab", "", "gitlab.com/project-slug: CHANGE-ME/my-service"),
+        ("gitlab", "platform/payments/api", "gitlab.com/project-slug: platform/payments/api"),
+    ],
+)
+def test_the_catalog_names_the_repository_or_marks_what_to_replace(
+    bake: Bake, ci: str, repository: str, annotation: str
+) -> None:
+    """The portal passes the repository it creates (_repository); the CLI cannot."""
+    project = bake(ci=ci, _repository=repository)
+    text = (project / "catalog-info.yaml").read_text()
+    annotations = catalog_entities(project)["Component"]["metadata"]["annotations"]
+
+    assert f"    {annotation}" in text.splitlines()
+    slugs = [key for key in annotations if key.endswith("/project-slug")]
+    assert slugs == [annotation.split(":")[0]]
+    readme = " ".join((project / "README.md").read_text().split())
+    assert ("replace CHANGE-ME" in text) == (repository == "")
+    assert ("replace `CHANGE-ME` with the repository's owner" in readme) == (repository == "")
+
+
 def test_a_changed_route_fails_the_tests_until_make_openapi(bake: Bake, tmp_path: Path) -> None:
     project = Path(shutil.copytree(bake(), tmp_path / "service"))
     venv = service_venv(project)

@@ -462,6 +462,7 @@ PRIVATE_VALUES = {
     "__uv_version": "0.13.8 && touch X #",
     "_template_ref": "template:default/python-service\n    github.com/project-slug: other/repo",
     "_template_version": "0.1.0; touch X",
+    "_repository": "platform/service\n    backstage.io/techdocs-ref: url:https://evil.example",
 }
 
 

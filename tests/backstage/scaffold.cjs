@@ -1,9 +1,10 @@
 // Runs template.yaml the way a Backstage scaffolder backend does, with the
 // backend's own code: the parameter validation of its task API, its workflow
 // runner (step `if`s, `${{ }}` rendering of inputs) and the real actions
-// fetch:cookiecutter, fs:delete and fs:rename. Only the two steps that would
-// reach the network are stand-ins: publish:github copies the workspace it would
-// push into `outputDir`, and catalog:register records what it would register.
+// fetch:cookiecutter, fs:delete and fs:rename. Only the steps that would reach
+// the network are stand-ins: publish:github and publish:gitlab copy the workspace
+// they would push into `outputDir` and record which of them ran and with what,
+// and catalog:register records what it would register.
 //
 // Usage: node scaffold.cjs < request.json, where request.json is a list of
 // requests (answered by a list) or one request:
@@ -33,6 +34,8 @@ const {
 const {
   createFetchCookiecutterAction,
 } = require('@backstage/plugin-scaffolder-backend-module-cookiecutter');
+const { createPublishGithubAction } = require('@backstage/plugin-scaffolder-backend-module-github');
+const { createPublishGitlabAction } = require('@backstage/plugin-scaffolder-backend-module-gitlab');
 
 // The runner is not exported; the package's own file is loaded by path.
 const backendDist = path.join(
@@ -82,21 +85,25 @@ function hasFiles(directory) {
     .some((entry) => !entry.isDirectory() || hasFiles(path.join(directory, entry.name)));
 }
 
-function standIns(outputDir, record) {
-  const publish = {
-    id: 'publish:github',
+function standIns(outputDir, record, integrations) {
+  // The real publish actions, whose input schema the runner checks each step's
+  // input against, with a handler that pushes nothing: what git would push, the
+  // files, goes to outputDir (fs:delete leaves the directories of the files it
+  // removes, and git carries no empty directory), and what the step was asked
+  // for is recorded.
+  const config = new ConfigReader({});
+  const publisher = (action, host) => ({
+    ...action,
     async handler(ctx) {
-      // What git pushes: the files. fs:delete removes the files under a path
-      // and leaves its directories empty, and git carries no empty directory.
       fs.cpSync(ctx.workspacePath, outputDir, {
         recursive: true,
         filter: (source) => !fs.statSync(source).isDirectory() || hasFiles(source),
       });
-      ctx.output('remoteUrl', `https://github.example/${ctx.input.repoUrl}`);
+      ctx.output('remoteUrl', `https://${host}/${ctx.input.repoUrl}`);
       ctx.output('repoContentsUrl', `file://${outputDir}`);
-      record.published = { description: ctx.input.description };
+      record.published = { action: action.id, input: ctx.input };
     },
-  };
+  });
   const register = {
     id: 'catalog:register',
     async handler(ctx) {
@@ -107,7 +114,11 @@ function standIns(outputDir, record) {
       ctx.output('entityRef', 'component:default/stand-in');
     },
   };
-  return [publish, register];
+  return [
+    publisher(createPublishGithubAction({ integrations, config }), 'github.example'),
+    publisher(createPublishGitlabAction({ integrations, config }), 'gitlab.example'),
+    register,
+  ];
 }
 
 async function handle(request) {
@@ -128,7 +139,7 @@ async function handle(request) {
     createFetchCookiecutterAction({ integrations, reader: undefined }),
     createFilesystemDeleteAction(),
     createFilesystemRenameAction(),
-    ...standIns(request.outputDir, result),
+    ...standIns(request.outputDir, result, integrations),
   ];
   const registry = {
     get: async (id) => {

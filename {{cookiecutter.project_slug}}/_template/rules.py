@@ -211,9 +211,27 @@ def template_ref(value: str) -> str | None:
     )
 
 
+# A repository's path on its host: GitHub's owner/name, GitLab's group/subgroup/project.
+REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+")
+
+
+def repository(value: str) -> str | None:
+    """The portal passes the repository it creates; the CLI leaves it empty."""
+    parts = value.split("/")
+    if value == "" or (
+        REPOSITORY.fullmatch(value) and len(value) <= MAX_TEXT and all(p.strip(".") for p in parts)
+    ):
+        return None
+    return (
+        "must be the repository's path on its host, 'owner/name' (on GitLab"
+        " 'group/subgroup/project'): letters, digits, '-', '_' and '.', or empty"
+    )
+
+
 PRIVATE_RULES: dict[str, Rule] = {
     "_template_version": template_version,
     "_template_ref": template_ref,
+    "_repository": repository,
 }
 
 # Settings of the template itself, which decide what code loads and which paths
