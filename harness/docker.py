@@ -336,7 +336,14 @@ def builder_to_ourselves(docker: Docker) -> Iterator[None]:
     Builds are CPU- and network-bound on a small machine anyway; the container
     tests, outside this lock, still run in parallel.
     """
+    with no_other_builds(), BUILDS_HERE.recording(docker):
+        yield
+
+
+@contextmanager
+def no_other_builds() -> Iterator[None]:
+    """Hold the lock every build of the suite and the benchmark takes (a file in
+    ``TMPDIR``): until it is released, no other process of theirs builds."""
     with BUILDER_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        with BUILDS_HERE.recording(docker):
-            yield
+        yield

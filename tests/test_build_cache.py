@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.docker import BuildCacheLedger, Docker, build_cache_records, builder_to_ourselves
-from tests.helpers import ROOT, default_context, run
+from harness.docker import (
+    BuildCacheLedger,
+    Docker,
+    build_cache_records,
+    builder_to_ourselves,
+    no_other_builds,
+)
+from tests.helpers import ROOT, default_context, environment_with, run
 
 pytestmark = pytest.mark.docker
 
@@ -53,13 +59,19 @@ def test_a_ledger_removes_the_records_its_builds_made_and_no_other(
     assert not ours.made, "the ledger still lists what it removed"
 
 
-def test_a_test_session_leaves_no_build_cache_behind(docker: Docker) -> None:
-    """A whole pytest session, its end included: the test above, run on its own."""
-    before = build_cache_records(docker)
-    run(
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-n0",
-        f"{Path(__file__).relative_to(ROOT)}::"
-        "test_a_ledger_removes_the_records_its_builds_made_and_no_other",
-        cwd=ROOT,
-    )  # fmt: skip
-    assert build_cache_records(docker) <= before
+def test_a_test_session_leaves_no_build_cache_behind(docker: Docker, tmp_path: Path) -> None:
+    """A whole pytest session, its end included: the test above, run on its own.
+
+    This session's other workers wait while it runs, so every record that appears
+    is its; it builds under a lock of its own, in its own TMPDIR."""
+    with no_other_builds():
+        before = build_cache_records(docker)
+        run(
+            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-n0",
+            f"{Path(__file__).relative_to(ROOT)}::"
+            "test_a_ledger_removes_the_records_its_builds_made_and_no_other",
+            cwd=ROOT, env=environment_with(TMPDIR=str(tmp_path)),
+        )  # fmt: skip
+        after = build_cache_records(docker)
+
+    assert after <= before
