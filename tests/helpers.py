@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import fcntl
 import hashlib
+import html
 import importlib.util
 import json
 import os
@@ -211,3 +212,6 @@ def assert_free_text_verbatim(project: Path, context: dict[str, str]) -> None:
         {"name": context["author_name"], "email": context["author_email"]}
     ]
     assert readme.startswith(f"# {name}\n\n{description}\n")
+    (docs,) = post.load_yaml_documents((project / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert html.unescape(docs["site_name"]) == name
+    assert html.unescape(docs["site_description"]) == description

@@ -51,6 +51,8 @@ INTEGER_KEYS = ("port", "app_uid", "app_gid")
 # Keys of the form that are not cookiecutter keys.
 FORM_ONLY = ("omit_syntax_line", "repoUrl")
 REPO_URL = "github.com?owner=platform&repo=service"
+# The template repository's own files, which no service gets (a service has a
+# docs/ of its own, so the template's pages are named one by one).
 TEMPLATE_CODE = (
     "_template",
     "hooks",
@@ -59,7 +61,7 @@ TEMPLATE_CODE = (
     "cookiecutter.json",
     "local_extensions.py",
     "CONTRIBUTING.md",
-    "docs",
+    *(page.relative_to(ROOT).as_posix() for page in (ROOT / "docs").glob("*.md")),
     "benchmarks",
 )
 

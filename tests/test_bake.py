@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import platform
@@ -63,6 +64,8 @@ ALWAYS = [
     "app/settings.py",
     "catalog-info.yaml",
     "compose.yaml",
+    *(f"docs/{page}.md" for page in ("index", "run", "configure", "deploy", "operate")),
+    "mkdocs.yml",
     "openapi.json",
     "pyproject.toml",
     "requirements-dev.in",
@@ -73,6 +76,7 @@ ALWAYS = [
     "scripts/lock.sh",
     "scripts/newest-template-release.sh",
     "tests/conftest.py",
+    "tests/test_docs.py",
     "tests/test_health.py",
     "tests/test_log.py",
     "tests/test_metrics.py",
@@ -383,9 +387,17 @@ NOT_READ_BY_LINT_OR_TESTS = (
 )
 
 
-def tree_digest(tree: Path) -> str:
+# What only the baked tests/test_docs.py reads. test_the_docs_build_as_techdocs_does
+# builds them for every combination, so copies that differ only there (most
+# combinations' docs do) share one `make lint test`.
+DOCS = ("docs", "mkdocs.yml")
+
+
+def tree_digest(tree: Path, ignore: tuple[str, ...] = ()) -> str:
     digest = hashlib.sha256()
     for name, content in published_files(tree).items():
+        if name.split("/", 1)[0] in ignore:
+            continue
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
     return digest.hexdigest()
@@ -409,7 +421,8 @@ def test_project_passes_its_own_lint_and_tests(
             project, tmp_path / project.name, ignore=lambda *_: NOT_READ_BY_LINT_OR_TESTS
         )
     )
-    passed = session_directory(tmp_path_factory) / "lint-and-tests-passed" / tree_digest(copy)
+    digest = tree_digest(copy, ignore=DOCS)
+    passed = session_directory(tmp_path_factory) / "lint-and-tests-passed" / digest
     if passed.exists():
         return
     environment = service_venv(copy)
@@ -437,7 +450,7 @@ def test_scripts_are_executable(bake: Bake, script: str) -> None:
 def test_the_dockerfile_keeps_one_line_comments_and_the_readme_the_reasons(
     bake: Bake, manager: str
 ) -> None:
-    """Each reason is written once, in the README; the Dockerfile points there."""
+    """Each reason is written once, in docs/deploy.md; the Dockerfile points there."""
     project = bake(package_manager=manager)
     lines = (project / "Dockerfile").read_text().splitlines()
     header = 3 if lines[0].startswith("# syntax=") else 2
@@ -448,9 +461,9 @@ def test_the_dockerfile_keeps_one_line_comments_and_the_readme_the_reasons(
         if line.startswith("#") and body[index - 1].startswith("#")
     ]
 
-    assert lines[header].startswith('# Why each line is as it is: README.md, "Docker image"')
+    assert lines[header].startswith('# Why each line is as it is: docs/deploy.md, "Docker image"')
     assert [body[index] for index in runs] == []
-    for baked in (project / "Dockerfile", project / "README.md"):
+    for baked in (project / "Dockerfile", project / "docs" / "deploy.md"):
         assert not re.search(r"measured|->|→", baked.read_text()), baked.name
 
 
@@ -509,7 +522,13 @@ def test_template_check_without_cruft_says_how_to_link(bake: Bake, tmp_path: Pat
     assert "not made with cruft" in result.stderr and "cruft link" in result.stderr
 
 
-# The baked README's "Security" section, claim by claim.
+# The "Security" section of the baked docs/operate.md, claim by claim.
+
+
+def security(project: Path) -> str:
+    """The baked docs' "Security" section, its lines joined."""
+    operate = " ".join((project / "docs" / "operate.md").read_text().split())
+    return operate.split("## Security", 1)[1].split(" ## ", 1)[0]
 
 
 def test_the_readme_shows_the_name_and_description_as_written(bake: Bake) -> None:
@@ -519,7 +538,7 @@ def test_the_readme_shows_the_name_and_description_as_written(bake: Bake) -> Non
 
     readme = (project / "README.md").read_text()
     assert readme.startswith(f"# {name}\n\n{description}\n")
-    assert "links, images and HTML in them render" in readme
+    assert "links, images and HTML in them render" in security(project)
 
 
 def test_any_registry_is_accepted_for_the_images(bake: Bake) -> None:
@@ -527,7 +546,80 @@ def test_any_registry_is_accepted_for_the_images(bake: Bake) -> None:
     project = bake(base_image=base, package_manager="uv")
 
     assert f"FROM {base} AS base" in (project / "Dockerfile").read_text()
-    assert "not to come from a registry you trust" in (project / "README.md").read_text()
+    assert "not to come from a registry you trust" in security(project)
+
+
+# The docs: docs/ and mkdocs.yml, which the catalog shows as TechDocs.
+
+
+def build_docs(project: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict` with the project's locked tools, as its tests/test_docs.py
+    and TechDocs run it."""
+    python = service_venv(project) / "bin" / "python"
+    build = [python, "-m", "mkdocs", "build", "--strict", "--site-dir", site]
+    return subprocess.run(build, cwd=project, capture_output=True, text=True, check=False)
+
+
+def test_the_docs_build_as_techdocs_does(case, tmp_path: Path) -> None:
+    _, project = case
+    before = published_files(project)
+
+    result = build_docs(project, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    for page in (project / "docs").glob("*.md"):
+        built = tmp_path / "site" / ("" if page.stem == "index" else page.stem) / "index.html"
+        assert built.is_file(), page.name
+    assert published_files(project) == before, "the build wrote into the project"
+
+
+def test_the_readme_links_every_page_of_the_docs(case) -> None:
+    _, project = case
+    links = re.findall(r"\]\((docs/[^)#]+)\)", (project / "README.md").read_text())
+
+    assert sorted(links) == sorted(
+        path.relative_to(project).as_posix() for path in (project / "docs").glob("*.md")
+    )
+
+
+def test_the_catalog_points_techdocs_at_the_docs(bake: Bake) -> None:
+    project = bake()
+    annotations = catalog_entities(project)["Component"]["metadata"]["annotations"]
+    (docs,) = yaml.safe_load_all((project / "mkdocs.yml").read_text())
+
+    assert annotations["backstage.io/techdocs-ref"] == "dir:."
+    assert docs["plugins"] == ["techdocs-core"]
+
+
+def test_a_broken_link_in_the_docs_fails_the_baked_tests(bake: Bake, tmp_path: Path) -> None:
+    project = Path(shutil.copytree(bake(), tmp_path / "service"))
+    with (project / "docs" / "run.md").open("a") as page:
+        page.write("\nSee [the database](operate.md#database).\n")
+    python = service_venv(project) / "bin" / "python"
+
+    result = subprocess.run(
+        [python, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_docs.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stdout
+    assert "does not contain an anchor '#database'" in result.stdout
+
+
+def test_the_docs_site_shows_the_name_and_description_as_text(bake: Bake, tmp_path: Path) -> None:
+    """mkdocs' themes paste site_name and site_description into the page unescaped."""
+    name, description = "</title><script>alert(1)</script>", '"><script>alert(2)</script>'
+    project = bake(project_name=name, project_slug="hostile", description=description)
+
+    result = build_docs(project, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "<script>alert" not in page
+    assert html.escape(name) in page and html.escape(description) in page
 
 
 def test_the_catalog_lists_the_api_the_component_provides(bake: Bake) -> None:
@@ -562,9 +654,9 @@ def test_the_catalog_names_the_repository_or_marks_what_to_replace(
     assert f"    {annotation}" in text.splitlines()
     slugs = [key for key in annotations if key.endswith("/project-slug")]
     assert slugs == [annotation.split(":")[0]]
-    readme = " ".join((project / "README.md").read_text().split())
     assert ("replace CHANGE-ME" in text) == (repository == "")
-    assert ("replace `CHANGE-ME` with the repository's owner" in readme) == (repository == "")
+    warned = "replace `CHANGE-ME` with the repository's owner" in security(project)
+    assert warned == (repository == "")
 
 
 def test_a_changed_route_fails_the_tests_until_make_openapi(bake: Bake, tmp_path: Path) -> None:
@@ -595,9 +687,7 @@ def test_the_catalog_owner_is_the_answer_slugified(bake: Bake) -> None:
 
     catalog = catalog_entities(project)["Component"]
     assert catalog["spec"]["owner"] == "group:default/payments-billing-team"
-    assert "nothing verifies that the group" in " ".join(
-        (project / "README.md").read_text().split()
-    )
+    assert "nothing verifies that the group" in security(project)
 
 
 @pytest.mark.parametrize("kubernetes", ["manifests", "helm"])

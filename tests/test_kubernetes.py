@@ -102,7 +102,7 @@ def deployment(request, bake: Bake, tmp_path_factory) -> Deployment:
     return Deployment(project, context, files)
 
 
-# The oldest Kubernetes the baked README promises, and the newest kubernetes-validate knows.
+# The oldest Kubernetes the baked docs promise, and the newest kubernetes-validate knows.
 FLOOR = "1.30"
 NEWEST = kubernetes_validate.utils.latest_version()
 
@@ -124,10 +124,10 @@ def test_every_object_validates_strictly(deployment: Deployment, version: str) -
     assert set(deployment.objects) >= KINDS
 
 
-def test_the_readme_states_the_kubernetes_floor(bake: Bake) -> None:
-    readme = (bake(kubernetes="manifests") / "README.md").read_text()
+def test_the_docs_state_the_kubernetes_floor(bake: Bake) -> None:
+    deploy = (bake(kubernetes="manifests") / "docs" / "deploy.md").read_text()
 
-    assert f"The files need Kubernetes {FLOOR} or newer" in readme
+    assert f"The files need Kubernetes {FLOOR} or newer" in deploy
 
 
 def test_strict_validation_refuses_an_unknown_field(deployment: Deployment, tmp_path) -> None:

@@ -8,6 +8,7 @@ must keep the markers of packages only some platforms need, or a teammate's
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -74,10 +75,10 @@ def test_make_lock_writes_universal_locks_without_indexes_or_credentials(
         assert [leak for leak in LEAKS if leak in lock] == [], name
         assert f"\n{ADDED}==" in lock, name
         assert lock.startswith(f"# Locked by `make lock` from {name[:-4]}.in"), name
-    # Packages that only Windows needs keep their markers: the lock is for every platform.
-    dev = (project / "requirements-dev.txt").read_text()
-    assert "colorama==" in dev
-    assert "sys_platform == 'win32'" in dev
+    # A package only some platforms install keeps its marker: the lock is for every platform.
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        lock = (project / name).read_text()
+        assert re.search(r"^uvloop==\S+ ; .*sys_platform != 'win32'", lock, re.MULTILINE), name
 
 
 def test_a_lock_that_would_name_an_index_is_not_written(bake: Bake, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Free text survives the trip into Python, TOML, YAML and JSON literals, whatever it holds."""
+"""Free text survives the trip into Python, TOML, YAML and JSON literals and HTML, whatever
+it holds."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import ast
 import json
 import subprocess
 import tomllib
+from html.parser import HTMLParser
 
 import yaml
 from hypothesis import given, settings
@@ -14,11 +16,12 @@ from hypothesis import strategies as st
 from tests.helpers import TOOLS, template_module
 
 quoting = template_module("extensions")
-py_str, toml_str, yaml_str, json_str = (
+py_str, toml_str, yaml_str, json_str, html_text = (
     quoting.py_str,
     quoting.toml_str,
     quoting.yaml_str,
     quoting.json_str,
+    quoting.html_text,
 )
 
 # Any text the validation lets through is one line of printable text, but the
@@ -49,6 +52,39 @@ def test_yaml_string_round_trips(value: str) -> None:
 @given(TEXTS)
 def test_json_string_round_trips(value: str) -> None:
     assert json.loads(f'{{"key": {json_str(value)}}}')["key"] == value
+
+
+class Elements(HTMLParser):
+    """The tags, attributes and text of an HTML fragment, as a browser reads them."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.read: list[tuple[str, object]] = []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.read.append((tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.read.append(("/" + tag, None))
+
+    def handle_data(self, data: str) -> None:
+        self.read.append(("text", data))
+
+
+@given(TEXTS)
+def test_html_text_stays_text_in_an_element_and_an_attribute(value: str) -> None:
+    """What mkdocs' themes do with site_name and site_description: paste them in."""
+    text = html_text(value)
+    read = Elements(f'<title>{text}</title><meta content="{text}">').read
+
+    assert read == [
+        ("title", []),
+        *([("text", value)] if value else []),
+        ("/title", None),
+        ("meta", [("content", value)]),
+    ]
 
 
 @settings(max_examples=60, deadline=None)

@@ -35,7 +35,7 @@ def test_the_changelog_has_an_unreleased_section_and_the_version_as_its_newest_r
 
 
 def test_every_checkout_in_the_readmes_names_the_version(bake: Bake) -> None:
-    readmes = [ROOT / "README.md", bake() / "README.md"]
+    readmes = [ROOT / "README.md", *(bake() / "docs").glob("*.md")]
     checkouts = [
         tag for path in readmes for tag in re.findall(r"--checkout (v[^\s`]+)", path.read_text())
     ]

@@ -31,6 +31,7 @@ characters may stay as they are.
 from __future__ import annotations
 
 import functools
+import html
 import importlib.metadata
 import importlib.util
 import json
@@ -142,6 +143,13 @@ def json_str(value: str) -> str:
     """A JSON string as ``json.dumps(value, ensure_ascii=False)`` writes it: the bytes
     of a file the service writes with that call (``make openapi``)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def html_text(value: str) -> str:
+    """Text with ``&``, ``<``, ``>`` and both quotes as HTML character references, for
+    a place that pastes it into HTML as it is: mkdocs' themes put ``site_name`` in
+    ``<title>`` and ``site_description`` in an attribute without escaping them."""
+    return html.escape(str(value), quote=True)
 
 
 class UnrenderableValue(SecurityError, UndefinedError):
@@ -429,10 +437,15 @@ class RulesExtension(_Sandboxing):
 
 
 class QuotingExtension(_Sandboxing):
-    """Registers ``py_str``, ``toml_str``, ``yaml_str`` and ``json_str`` as Jinja filters."""
+    """Registers ``py_str``, ``toml_str``, ``yaml_str``, ``json_str`` and ``html_text`` as
+    Jinja filters."""
 
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters.update(
-            py_str=py_str, toml_str=toml_str, yaml_str=yaml_str, json_str=json_str
+            py_str=py_str,
+            toml_str=toml_str,
+            yaml_str=yaml_str,
+            json_str=json_str,
+            html_text=html_text,
         )

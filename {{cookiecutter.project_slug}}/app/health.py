@@ -21,7 +21,7 @@ async def ready() -> dict[str, str]:
 
     Check the service's own dependencies (database, queues) here and answer 503
     when one fails, so traffic only reaches an instance that can serve it. On
-    SIGTERM uvicorn stops accepting connections at once (README.md, "Stopping").
+    SIGTERM uvicorn stops accepting connections at once (docs/operate.md, "Stopping").
     """
     return {"status": "ready"}
 

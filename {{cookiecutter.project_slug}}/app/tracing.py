@@ -10,7 +10,7 @@ the background. The SDK reads the other standard ``OTEL_*`` variables itself
 A request that carries W3C trace context (``traceparent``) continues that trace,
 as the edge decided: ``APP_TRUST_TRACE_CONTEXT=false`` starts a new trace for
 every request instead, for a service that clients reach without a proxy that
-decides for them (README.md, "Tracing").
+decides for them (docs/operate.md, "Tracing").
 """
 
 import os
