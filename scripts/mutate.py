@@ -241,8 +241,8 @@ MUTANTS = [
         f"{PROJECT}/app/middleware.py",
         (
             (
-                "current = incoming if ACCEPTED_ID.fullmatch(incoming) else uuid.uuid4().hex",
-                "current = incoming or uuid.uuid4().hex",
+                "return value if ACCEPTED_ID.fullmatch(value) else None",
+                "return value",
             ),
         ),
         ("tests/test_bake.py::test_project_passes_its_own_lint_and_tests[defaults]",),

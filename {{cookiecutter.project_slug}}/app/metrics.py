@@ -50,11 +50,21 @@ IN_FLIGHT = Gauge(
 )
 
 
+# Each series' counter and histogram: labels() checks and locks on every call. Keyed
+# by the labels, which are bounded (never a made-up method or an unmatched path).
+_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
 def observe(method: str, route: str | None, status: int, seconds: float) -> None:
-    method = method if method in METHODS else OTHER_METHOD
-    route = route or UNMATCHED
-    REQUESTS.labels(method, route, str(status)).inc()
-    DURATION.labels(method, route).observe(seconds)
+    key = (method if method in METHODS else OTHER_METHOD, route or UNMATCHED, status)
+    if (series := _SERIES.get(key)) is None:
+        labels = key[0], key[1]
+        series = _SERIES[key] = (
+            REQUESTS.labels(*labels, str(status)),
+            DURATION.labels(*labels),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def exposition() -> tuple[bytes, str]:

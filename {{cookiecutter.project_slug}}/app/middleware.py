@@ -6,11 +6,10 @@ every request.
 """
 
 import logging
+import os
 import re
 import time
-import uuid
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,10 +18,19 @@ from app.log import request_id
 
 logger = logging.getLogger("app.access")
 
-HEADER = "x-request-id"
+HEADER = b"x-request-id"
 # An incoming id is kept if it is short and plain, so it cannot forge log lines or
 # grow them without bound; anything else is replaced by a new one.
-ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+ACCEPTED_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+
+def incoming_id(scope: Scope) -> bytes | None:
+    """The request's X-Request-ID if it is acceptable (ASGI servers give header
+    names in lowercase), else None."""
+    for name, value in scope["headers"]:
+        if name == HEADER:
+            return value if ACCEPTED_ID.fullmatch(value) else None
+    return None
 
 
 class ProblemResponse(JSONResponse):
@@ -61,8 +69,9 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get(HEADER, "")
-        current = incoming if ACCEPTED_ID.fullmatch(incoming) else uuid.uuid4().hex
+        # A new id is 128 random bits in hex, as uuid4().hex but without the object.
+        raw = incoming_id(scope) or os.urandom(16).hex().encode()
+        current = raw.decode()
         token = request_id.set(current)
         status = 500
         started = time.perf_counter()
@@ -73,7 +82,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message).append(HEADER, current)
+                message["headers"] = [*message.get("headers", ()), (HEADER, raw)]
             await send(message)
 
         metrics.IN_FLIGHT.inc()

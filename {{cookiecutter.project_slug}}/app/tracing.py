@@ -52,7 +52,11 @@ def trace_requests(app: FastAPI, provider: TracerProvider) -> None:
     """A span for every request ``app`` handles, exported by ``provider``."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    # One span per request: the instrumentation's own spans around each receive and
+    # send would triple what every request costs and exports, and say little.
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, exclude_spans=["receive", "send"]
+    )
     if not get_settings().trust_trace_context:
         build = app.build_middleware_stack
         app.build_middleware_stack = lambda: without_trace_context(build())  # type: ignore[method-assign]

@@ -63,3 +63,15 @@ def test_a_request_continues_the_incoming_trace_only_when_trusted(
     }
     assert len(trace_ids) == 1
     assert (trace_ids == {INCOMING_TRACE}) is continued
+
+
+def test_a_request_is_one_span() -> None:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    app = create_app()
+    tracing.trace_requests(app, provider)
+
+    TestClient(app).get("/health")
+
+    assert [span.name for span in spans.get_finished_spans()] == ["GET /health"]
