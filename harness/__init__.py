@@ -1,2 +1,3 @@
-"""What the tests and the benchmark both use to build and run images: the docker
-CLI (docker.py) and BuildKit's log (buildlog.py)."""
+"""What the tests and the benchmarks share: the docker CLI (docker.py), BuildKit's
+log (buildlog.py), a stand-in OTLP collector (otlp.py) and the services' venvs
+(venvs.py)."""

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -287,38 +288,77 @@ class BuildCacheLedger:
     gigabytes of them, that no later run reuses. Kept, they fill the disk a few
     runs on; removed with ``remove``, nothing of the run stays, and the records
     that were there before it (the user's other projects' among them) stay too.
+
+    A record is the ledger's if it appeared while recording, or if the engine
+    says it created it then, listed or not when the recording ended: CI runs left
+    a few records of each variant's runtime stage behind that no recording had
+    listed as new.
     """
 
     def __init__(self) -> None:
         self.made: set[str] = set()
+        self.windows: list[tuple[datetime, datetime]] = []
 
     @contextmanager
     def recording(self, docker: Docker) -> Iterator[None]:
         """Count as made here what appears on the engine meanwhile: call it where
         nothing else builds (see ``builder_to_ourselves``)."""
         before = build_cache_records(docker)
+        started = engine_time(docker)
         try:
             yield
         finally:
+            self.windows.append((started, engine_time(docker)))
             self.made |= build_cache_records(docker) - before
 
     def remove(self, docker: Docker) -> None:
         """Delete the records made here that are still there (one prune, which
         takes a chain of records child first), and forget them."""
-        if left := sorted(self.made & build_cache_records(docker)):
+        created = build_cache_created(docker)
+        left = sorted(
+            record
+            for record, when in created.items()
+            if record in self.made or any(start <= when <= end for start, end in self.windows)
+        )
+        if left:
             # --filter id= is a regular expression over the record's id.
             docker(
                 "builder", "prune", "--all", "--force", "--filter", f"id=^({'|'.join(left)})$",
                 timeout=900,
             )  # fmt: skip
         self.made.clear()
+        self.windows.clear()
 
 
 def build_cache_records(docker: Docker) -> set[str]:
     """The ids of the engine's build cache records."""
+    return set(build_cache_created(docker))
+
+
+def build_cache_created(docker: Docker) -> dict[str, datetime]:
+    """The engine's build cache records: each one's id and when it was created."""
     listing = docker("system", "df", "--verbose", "--format", "{{json .BuildCache}}")
     # The CLI marks a record in use with a '*' after its id.
-    return {record["ID"].rstrip("*") for record in json.loads(listing)}
+    return {
+        record["ID"].rstrip("*"): _engine_datetime(record["CreatedAt"])
+        for record in json.loads(listing)
+    }
+
+
+def engine_time(docker: Docker) -> datetime:
+    """The engine's clock now, which the records' creation times are on."""
+    return _engine_datetime(docker("info", "--format", "{{.SystemTime}}").strip())
+
+
+def _engine_datetime(text: str) -> datetime:
+    """'2026-12-03 06:19:44.861698411 +0000 UTC' or '2026-12-03T06:19:44.861698411Z'
+    (Go's two layouts, nanoseconds and all) as an aware datetime, to the microsecond."""
+    found = re.match(r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d+))?", text)
+    if found is None:
+        raise ValueError(f"not a time the engine writes: {text!r}")
+    day, clock, fraction = found.groups()
+    micro = (fraction or "0")[:6].ljust(6, "0")
+    return datetime.fromisoformat(f"{day}T{clock}.{micro}+00:00")
 
 
 # What the builds of this process made, for the test session (or the benchmark)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import fcntl
-import hashlib
 import html
 import importlib.util
 import json
@@ -13,7 +11,6 @@ import re
 import subprocess
 import sys
 import tomllib
-import venv
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +20,7 @@ from cookiecutter.extensions import SlugifyExtension
 from cookiecutter.main import cookiecutter
 from jinja2 import Environment
 
+from harness.venvs import venv_for
 from hooks import post_gen_project as post
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +31,6 @@ CHOICES = {
     for key, value in TEMPLATE_CONTEXT.items()
     if isinstance(value, list) and not key.startswith("_")
 }
-VENV_CACHE = ROOT / ".cache" / "venvs"
 # The Python running the tests, as a python_version value: baked projects whose
 # own tooling runs here are baked for it.
 # git with an identity, for the repositories tests make.
@@ -84,37 +81,6 @@ def readable(value: object) -> str:
 def case_id(extra: dict[str, object]) -> str:
     """A readable test id for a set of choices: 'ci:gitlab-port:9000', or 'defaults'."""
     return "-".join(f"{key}:{readable(value)}" for key, value in extra.items()) or "defaults"
-
-
-def venv_for(lock: Path) -> Path:
-    """A venv with ``lock`` installed, shared by every test, worker and run with that lock.
-
-    Keyed by the lock's content, so a changed lock gets a new venv; a file lock
-    lets parallel workers wait for the one that builds it.
-    """
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
-    path = VENV_CACHE / f"{sys.implementation.cache_tag}-{digest}"
-    VENV_CACHE.mkdir(parents=True, exist_ok=True)
-    with open(f"{path}.lock", "w") as guard:
-        fcntl.flock(guard, fcntl.LOCK_EX)
-        if not (path / "complete").exists():
-            venv.create(path, clear=True, with_pip=True)
-            subprocess.run(
-                [
-                    path / "bin" / "python",
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--require-hashes",
-                    "-r",
-                    lock,
-                ],
-                check=True,
-            )
-            (path / "complete").touch()
-    return path
 
 
 def service_venv(project: Path) -> Path:

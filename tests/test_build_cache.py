@@ -59,6 +59,21 @@ def test_a_ledger_removes_the_records_its_builds_made_and_no_other(
     assert not ours.made, "the ledger still lists what it removed"
 
 
+def test_a_ledger_removes_what_the_engine_created_while_it_recorded(
+    docker: Docker, tmp_path: Path
+) -> None:
+    ledger = BuildCacheLedger()
+    with builder_to_ourselves(docker), ledger.recording(docker):
+        build_unique(docker, tmp_path, "unlisted")
+    made = set(ledger.made)
+    assert made, "the build made no record the ledger saw"
+    ledger.made.clear()  # as if the listing when the recording ended had missed them
+
+    ledger.remove(docker)
+
+    assert not made & build_cache_records(docker), "records created meanwhile are still there"
+
+
 def test_a_test_session_leaves_no_build_cache_behind(docker: Docker, tmp_path: Path) -> None:
     """A whole pytest session, its end included: the test above, run on its own.
 

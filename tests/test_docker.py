@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import otlp
 from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, step_numbers
 from harness.docker import (
     HARDENED,
@@ -32,7 +33,6 @@ from harness.docker import (
     empty_cache_mount,
     own_cache_mounts,
 )
-from tests import otlp
 from tests.cases import NO_FRONTEND
 from tests.helpers import Bake, case_id, default_context, environment_with, run
 

@@ -133,12 +133,12 @@ def test_tests_and_benchmarks_stay_on_loopback_and_prune_nothing() -> None:
 def test_an_engine_whose_cli_cannot_build_skips_the_docker_tests_with_the_reason(
     tmp_path: Path,
 ) -> None:
-    """A current docker CLI without buildx answers `info` and lists the build cache
-    (`system df`), but fails every build."""
+    """A current docker CLI without buildx answers `info` (the engine's clock among
+    it) and lists the build cache (`system df`), but fails every build."""
     cli = tmp_path / "docker"
     cli.write_text(
         "#!/bin/sh\n"
-        'case "$1" in info) exit 0;; system) echo "[]"; exit 0;; esac\n'
+        'case "$1" in info) date -u +%FT%T.000000000Z; exit 0;; system) echo "[]"; exit 0;; esac\n'
         "echo 'ERROR: BuildKit is enabled but the buildx component is missing or broken.' >&2\n"
         "exit 1\n"
     )
