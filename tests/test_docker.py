@@ -361,6 +361,24 @@ def test_stop_finishes_in_flight_requests_and_exits_0(
     assert stopped_after < 5, f"docker stop took {stopped_after:.1f} s"
 
 
+def test_a_stop_loses_no_access_record(docker: Docker, two_workers: Container) -> None:
+    """Access records wait up to 100 ms to be written in a batch (app/batch.py):
+    those of requests answered just before a stop, and of one still in flight when
+    it came, are all in the logs after it, from each worker."""
+    request, answers = slow_request(two_workers)
+    answered = [f"just-before-stop-{number}" for number in range(10)]
+    for request_id in answered:
+        two_workers.request("/health", {"X-Request-ID": request_id})
+    docker("stop", two_workers.id, timeout=30)
+    request.join(timeout=10)
+
+    records = [json.loads(line) for line in two_workers.logs().splitlines()]
+    access = [record for record in records if record["logger"] == "app.access"]
+    assert answers == [(200, b'{"status":"done"}')]
+    assert set(answered) <= {record["request_id"] for record in access}
+    assert [record["status"] for record in access if record["route"] == "/slow"] == [200]
+
+
 def test_on_sigterm_ready_never_answers_503_new_connections_are_refused(
     docker: Docker, one_worker: Container
 ) -> None:

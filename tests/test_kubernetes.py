@@ -195,7 +195,7 @@ def test_probes_ask_the_apps_health_endpoints(deployment: Deployment) -> None:
 
     for probe, path in [("livenessProbe", "/health"), ("readinessProbe", "/ready")]:
         assert container[probe]["httpGet"] == {"path": path, "port": "http"}
-        assert f'@router.get("{path}")' in routes
+        assert f'app.add_api_route("{path}", ' in routes
     assert container["startupProbe"]["httpGet"]["path"] == "/health"
 
 

@@ -2,21 +2,31 @@
 
 uvicorn loads ``app/logging.json`` before anything else, in its supervisor and in
 every worker (``UVICORN_LOG_CONFIG`` in the image, ``--log-config`` in ``make
-run``); it names ``formatter`` below, so each process formats the same way. The
-standard library is enough: a formatter of forty lines, no dependency in the image.
+run``); it names ``formatter`` below, so each process formats the same way: the
+standard library's logging, and orjson to encode each line (a seventh of what the
+standard library's encoder spends on an access record).
 """
 
 import json
 import logging
 import time
 import unicodedata
+from collections import deque
 from contextvars import ContextVar
-{%- if cookiecutter.tracing == "opentelemetry" %}
+from functools import lru_cache
+from itertools import islice
+from typing import TextIO
 
+import orjson
+{%- if cookiecutter.tracing == "opentelemetry" %}
 from opentelemetry import trace
 {%- endif %}
 
+from app import batch
 from app.settings import get_settings
+
+# The logger of the access records: one per request, from app.middleware.
+ACCESS_LOGGER = "app.access"
 
 # The id of the request being handled; set by app.middleware, read by every record.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -32,7 +42,9 @@ logging.logAsyncioTasks = False  # type: ignore[attr-defined]  # not in typeshed
 {%- endif %}
 
 # What every LogRecord has; anything else came with ``extra=`` and becomes a field.
-_STANDARD = {*vars(logging.makeLogRecord({})), "message", "asctime", "color_message"}
+_OWN = vars(logging.makeLogRecord({}))
+_OWN_ATTRIBUTES = len(_OWN)
+_STANDARD = {*_OWN, "message", "asctime", "color_message"}
 
 # Characters that end a line for some reader of the logs: JSON keeps U+2028, U+2029
 # and U+0085 raw, and JavaScript and some log viewers split lines there.
@@ -52,7 +64,9 @@ def _escaped(text: str) -> str:
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
-    fields = {key: value for key, value in vars(record).items() if key not in _STANDARD}
+    # A record's own attributes come first, always as many; ``extra=`` adds after.
+    added = islice(vars(record).items(), _OWN_ATTRIBUTES, None)
+    fields = {key: value for key, value in added if key not in _STANDARD}
     if (current := request_id.get()) is not None:
         fields.setdefault("request_id", current)
 {%- if cookiecutter.tracing == "opentelemetry" %}
@@ -64,14 +78,23 @@ def _fields(record: logging.LogRecord) -> dict[str, object]:
     return fields
 
 
-# One encoder for every record: json.dumps with ``default`` would build one per call.
-_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+def _json(entry: dict[str, object]) -> str:
+    """``entry`` as one line of JSON, anything JSON has no type for as its str()."""
+    try:
+        line = orjson.dumps(entry, default=str).decode()
+    except orjson.JSONEncodeError:  # what orjson refuses: an integer over 64 bits
+        line = json.dumps(entry, default=str, ensure_ascii=False)
+    return line if line.isascii() else line.translate(_LINE_BREAKS)
+
+
+@lru_cache(maxsize=2)
+def _second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def _timestamp(record: logging.LogRecord) -> str:
     """The record's time in ISO 8601, UTC, to the millisecond: 2026-01-31T12:00:00.123Z."""
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-    return f"{seconds}.{int(record.msecs):03d}Z"
+    return f"{_second(int(record.created))}.{int(record.msecs):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
@@ -91,7 +114,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
             entry["traceback"] = self.formatException(record.exc_info)
-        return _ENCODER.encode(entry).translate(_LINE_BREAKS)
+        return _json(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -115,6 +138,35 @@ class TextFormatter(logging.Formatter):
             lines = self.formatException(record.exc_info).splitlines()
             line += "".join(f"\n    {_escaped(part)}" for part in lines)
         return line
+
+
+class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler that writes access records in batches (app/batch.py), at most
+    100 ms after their requests ended; every other record is written at once, after
+    the access records before it, so the stream keeps the order of events."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream)
+        self.waiting: deque[str] = deque()
+        batch.register(self.flush)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self.waiting.append(line)
+        if record.name == ACCESS_LOGGER and record.levelno < logging.WARNING:
+            batch.soon()
+        else:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created in Handler.__init__
+            if lines := "".join(batch.drained(self.waiting)):
+                self.stream.write(lines)
+            super().flush()
 
 
 def formatter() -> logging.Formatter:

@@ -8,12 +8,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import metrics
-from app.health import router as health_router
+from app import batch, health, metrics
 from app.middleware import RequestContext, problem
 from app.settings import get_settings
 {%- if cookiecutter.tracing == "opentelemetry" %}
-from app.tracing import flush, instrument
+from app.tracing import flush, telemetry
 {%- endif %}
 
 logger = logging.getLogger(__name__)
@@ -24,6 +23,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open what the service needs before it serves (none yet), close it after."""
     logger.info("%s started", app.title)
     yield
+    batch.flush()  # what the last requests left: their access records and metrics
     metrics.process_stopped()
 {%- if cookiecutter.tracing == "opentelemetry" %}
     flush()
@@ -54,15 +54,19 @@ def create_app() -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+{%- if cookiecutter.tracing == "opentelemetry" %}
+        telemetry=telemetry(),
+{%- else %}
+        # FastAPI's own OpenTelemetry spans, metrics and logs; the service's metrics
+        # and logs are app/metrics.py's and app/log.py's.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+{%- endif %}
     )
-    app.include_router(health_router)
+    health.add_routes(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
     # Added last, so it wraps everything else, CORS included.
     app.add_middleware(RequestContext)
-{%- if cookiecutter.tracing == "opentelemetry" %}
-    instrument(app)
-{%- endif %}
     return app
 
 

@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
-from app.log import request_id
+from app.log import ACCESS_LOGGER, request_id
 
-logger = logging.getLogger("app.access")
+logger = logging.getLogger(ACCESS_LOGGER)
 
 HEADER = b"x-request-id"
 # An incoming id is kept if it is short and plain, so it cannot forge log lines or
@@ -85,7 +85,7 @@ class RequestContext:
                 message["headers"] = [*message.get("headers", ()), (HEADER, raw)]
             await send(message)
 
-        metrics.IN_FLIGHT.inc()
+        metrics.started()
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -96,10 +96,9 @@ class RequestContext:
                     scope, receive, send_with_id
                 )
         finally:
-            metrics.IN_FLIGHT.dec()
             route = route_template(scope)
             seconds = time.perf_counter() - started
-            metrics.observe(scope["method"], route, status, seconds)
+            metrics.finished(scope["method"], route, status, seconds)
             logger.info(
                 "%s %s %d",
                 scope["method"],

@@ -1,11 +1,18 @@
-"""Traces with OpenTelemetry, set up in code, in every worker.
+"""Traces with OpenTelemetry: FastAPI's own, one span per request, in every worker.
 
 Inert unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set: without it neither the SDK
 nor an exporter is imported (only the API, whose no-op tracer the logs ask for
-ids) and nothing tries to connect. With it set, each worker (each
-runs ``create_app``) gets its own tracer provider, exporting over OTLP/HTTP in
-the background. The SDK reads the other standard ``OTEL_*`` variables itself
-(``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_TRACES_SAMPLER``).
+ids), FastAPI's telemetry is off and nothing tries to connect. With it set, each
+worker (each runs ``create_app``) gets its own tracer provider, exporting over
+OTLP/HTTP in the background, and FastAPI opens a span for every request, named
+after its method and route template. The SDK reads the other standard ``OTEL_*``
+variables itself (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_HEADERS``,
+``OTEL_TRACES_SAMPLER``, ``OTEL_BSP_*``).
+
+FastAPI's own metrics and logs stay off (app/metrics.py and app/log.py are the
+service's), and so do its spans around each dependency, endpoint and
+serialization: each would be one more span to make and export for every
+request. Set ``operation_spans`` below to see them.
 
 A request that carries W3C trace context (``traceparent``) continues that trace,
 as the edge decided: ``APP_TRUST_TRACE_CONTEXT=false`` starts a new trace for
@@ -15,9 +22,17 @@ decides for them (docs/operate.md, "Tracing").
 
 import os
 
-from fastapi import FastAPI
-from opentelemetry.trace import TracerProvider
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.propagators.textmap import (
+    CarrierT,
+    Getter,
+    Setter,
+    TextMapPropagator,
+    default_getter,
+    default_setter,
+)
 
 from app.settings import get_settings
 
@@ -25,59 +40,72 @@ ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # The name traces carry unless OTEL_SERVICE_NAME says otherwise.
 SERVICE_NAME = {{ cookiecutter.project_slug | py_str }}
 
+# FastAPI's telemetry with nothing on: what a request costs without an endpoint.
+OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
-def instrument(app: FastAPI) -> None:
-    """Trace every request ``app`` handles, when an endpoint is configured."""
+# The propagator OTEL_PROPAGATORS configures (W3C trace context and baggage by default).
+CONFIGURED = propagate.get_global_textmap()
+
+
+def telemetry() -> TelemetryConfig:
+    """FastAPI's telemetry settings: a span per request when an endpoint is set."""
     if not os.environ.get(ENDPOINT):
-        return
-    from opentelemetry import trace
+        return OFF
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     name = os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)
     resource = Resource.create({"service.name": name, "process.pid": os.getpid()})
-    provider = SdkTracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    trace_requests(app, provider)
+    return traced(provider)
 
 
-# The headers W3C trace context and baggage travel in.
-TRACE_CONTEXT = frozenset({b"traceparent", b"tracestate", b"baggage"})
+def traced(provider: trace.TracerProvider) -> TelemetryConfig:
+    """A span for every request, exported by ``provider``; the trace context requests
+    carry is taken only when the settings trust it."""
+    trusted = get_settings().trust_trace_context
+    propagate.set_global_textmap(CONFIGURED if trusted else SendOnly(CONFIGURED))
+    return {
+        **OFF,
+        "tracing": True,
+        "tracer_provider": provider,
+        "operation_spans": False,
+    }
 
 
-def trace_requests(app: FastAPI, provider: TracerProvider) -> None:
-    """A span for every request ``app`` handles, exported by ``provider``."""
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+class SendOnly(TextMapPropagator):
+    """``propagator`` for what the service sends; what it receives starts afresh."""
 
-    # One span per request: the instrumentation's own spans around each receive and
-    # send would triple what every request costs and exports, and say little.
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, exclude_spans=["receive", "send"]
-    )
-    if not get_settings().trust_trace_context:
-        build = app.build_middleware_stack
-        app.build_middleware_stack = lambda: without_trace_context(build())  # type: ignore[method-assign]
+    def __init__(self, propagator: TextMapPropagator) -> None:
+        self.propagator = propagator
 
+    def extract(
+        self,
+        carrier: CarrierT,
+        context: Context | None = None,
+        getter: Getter[CarrierT] = default_getter,
+    ) -> Context:
+        return context if context is not None else Context()
 
-def without_trace_context(app: ASGIApp) -> ASGIApp:
-    """``app``, given requests without the trace context their senders put in."""
+    def inject(
+        self,
+        carrier: CarrierT,
+        context: Context | None = None,
+        setter: Setter[CarrierT] = default_setter,
+    ) -> None:
+        self.propagator.inject(carrier, context, setter)
 
-    async def strip(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = [(k, v) for k, v in scope["headers"] if k not in TRACE_CONTEXT]
-            scope = {**scope, "headers": headers}
-        await app(scope, receive, send)
-
-    return strip
+    @property
+    def fields(self) -> set[str]:
+        return self.propagator.fields
 
 
 def flush() -> None:
     """Send the spans still queued; the worker is stopping."""
-    from opentelemetry import trace
-
     shutdown = getattr(trace.get_tracer_provider(), "shutdown", None)
     if shutdown is not None:
         shutdown()

@@ -2,13 +2,14 @@ import json
 import logging
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from app import tracing
+from app import main, tracing
 from app.log import JsonFormatter
 from app.main import create_app
 
@@ -21,6 +22,16 @@ def test_without_an_endpoint_nothing_is_traced(monkeypatch: pytest.MonkeyPatch) 
     TestClient(create_app()).get("/health")
 
     assert calls == []
+    assert tracing.telemetry() == tracing.OFF
+
+
+def traced_app(monkeypatch: pytest.MonkeyPatch) -> tuple[FastAPI, InMemorySpanExporter]:
+    """The app, its requests traced into the span exporter returned with it."""
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    monkeypatch.setattr(main, "telemetry", lambda: tracing.traced(provider))
+    return create_app(), spans
 
 
 def test_log_records_carry_the_ids_of_the_span_they_are_written_in() -> None:
@@ -47,14 +58,10 @@ TRACEPARENT = f"00-{INCOMING_TRACE}-b7ad6b7169203331-01"
 
 @pytest.mark.parametrize(("trusted", "continued"), [("true", True), ("false", False)])
 def test_a_request_continues_the_incoming_trace_only_when_trusted(
-    environment, trusted: str, continued: bool
+    environment, monkeypatch: pytest.MonkeyPatch, trusted: str, continued: bool
 ) -> None:
     environment(APP_TRUST_TRACE_CONTEXT=trusted)
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    app = create_app()
-    tracing.trace_requests(app, provider)
+    app, spans = traced_app(monkeypatch)
 
     TestClient(app).get("/health", headers={"traceparent": TRACEPARENT})
 
@@ -65,13 +72,28 @@ def test_a_request_continues_the_incoming_trace_only_when_trusted(
     assert (trace_ids == {INCOMING_TRACE}) is continued
 
 
-def test_a_request_is_one_span() -> None:
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    app = create_app()
-    tracing.trace_requests(app, provider)
+def test_the_service_still_sends_trace_context_when_it_trusts_none(
+    environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environment(APP_TRUST_TRACE_CONTEXT="false")
+    traced_app(monkeypatch)
+    outgoing: dict[str, str] = {}
+
+    with TracerProvider().get_tracer("test").start_as_current_span("call"):
+        propagate.inject(outgoing)
+
+    assert "traceparent" in outgoing
+
+
+def test_a_request_is_one_span_named_by_its_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, spans = traced_app(monkeypatch)
 
     TestClient(app).get("/health")
 
-    assert [span.name for span in spans.get_finished_spans()] == ["GET /health"]
+    (span,) = spans.get_finished_spans()
+    assert span.name == "GET /health"
+    assert span.attributes is not None
+    assert span.attributes["http.route"] == "/health"
+    assert span.attributes["http.response.status_code"] == 200
