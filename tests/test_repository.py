@@ -183,5 +183,5 @@ def test_the_readmes_figures_are_the_benchmarks_medians() -> None:
         f" ({max(slow_start[t] for t in templates):.1f} s with half a CPU)",
     ]
     assert [claim for claim in claims if claim not in readme] == []
-    assert "Measured against the recommended Dockerfile on 2026-11-26" in readme
-    assert "Measured 2026-11-26" in (ROOT / "docs" / "benchmarks.md").read_text()
+    assert "Measured against the recommended Dockerfile on 2026-12-03" in readme
+    assert "Measured 2026-12-03" in (ROOT / "docs" / "benchmarks.md").read_text()
