@@ -37,7 +37,14 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 
 from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, InstallLog
-from harness.docker import BUILDS_HERE, Container, Docker, builder_to_ourselves, own_cache_mounts
+from harness.docker import (
+    BUILDS_HERE,
+    Container,
+    Docker,
+    builder_to_ourselves,
+    no_other_builds,
+    own_cache_mounts,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "python:3.13-slim"
@@ -131,6 +138,8 @@ def measure_builds(docker: Docker, variant: Variant) -> None:
     empty (--no-cache does both); the rebuilds use what it left.
     """
     context = Path(shutil.copytree(variant.context, variant.context.parent / "scratch"))
+    # The previous run's image: the new build would take its tag and leave it untagged.
+    docker("rmi", "-f", variant.tag, check=False)
     try:
         seconds, _ = timed(lambda: docker.build(context, variant.tag, "--no-cache"))
         variant.record("cold build (s)", seconds)
@@ -307,7 +316,8 @@ def main() -> int:
                 measure(docker, variants, Path(workdir), runs, load_seconds)
         finally:
             docker("rmi", "-f", *(variant.tag for variant in variants), check=False)
-            BUILDS_HERE.remove(docker)
+            with no_other_builds():
+                BUILDS_HERE.remove(docker)
         bake_times = [bake_seconds(Path(workdir) / f"bake-{run}") for run in range(runs)]
     timed_suite = not (options.smoke or options.no_suite)
     suite_times = [suite_seconds() for _ in range(runs)] if timed_suite else []

@@ -312,22 +312,33 @@ class BuildCacheLedger:
             self.made |= build_cache_records(docker) - before
 
     def remove(self, docker: Docker) -> None:
-        """Delete the records made here that are still there (one prune, which
-        takes a chain of records child first), and forget them."""
-        created = build_cache_created(docker)
-        left = sorted(
-            record
-            for record, when in created.items()
-            if record in self.made or any(start <= when <= end for start, end in self.windows)
-        )
-        if left:
+        """Delete the records made here that are still there, and forget them.
+
+        Hold the builder (``no_other_builds``) while it runs: prunes that overlap
+        leave records behind (two xdist workers ending at once left a few every
+        CI run). A prune takes a chain of records child first; what a pass leaves
+        all the same, the next pass takes, as long as passes make progress.
+        """
+        left = self._ours(docker)
+        while left:
             # --filter id= is a regular expression over the record's id.
             docker(
                 "builder", "prune", "--all", "--force", "--filter", f"id=^({'|'.join(left)})$",
                 timeout=900,
             )  # fmt: skip
+            still = self._ours(docker)
+            if len(still) == len(left):
+                break
+            left = still
         self.made.clear()
         self.windows.clear()
+
+    def _ours(self, docker: Docker) -> list[str]:
+        return sorted(
+            record
+            for record, when in build_cache_created(docker).items()
+            if record in self.made or any(start <= when <= end for start, end in self.windows)
+        )
 
 
 def build_cache_records(docker: Docker) -> set[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from harness.docker import BUILDS_HERE, Docker
+from harness.docker import BUILDS_HERE, Docker, no_other_builds
 from tests.helpers import ROOT, Bake
 
 # Developers' runs draw new examples each time and keep exploring; CI tries the
@@ -48,7 +48,8 @@ def pytest_sessionfinish() -> None:
     tears its fixtures down first): otherwise every run of the suite would leave
     gigabytes on the engine."""
     if BUILDS_HERE.made:
-        BUILDS_HERE.remove(Docker.from_environment())
+        with no_other_builds():
+            BUILDS_HERE.remove(Docker.from_environment())
 
 
 @pytest.fixture(scope="session")
