@@ -314,10 +314,12 @@ class BuildCacheLedger:
     def remove(self, docker: Docker) -> None:
         """Delete the records made here that are still there, and forget them.
 
-        Hold the builder (``no_other_builds``) while it runs: prunes that overlap
-        leave records behind (two xdist workers ending at once left a few every
-        CI run). A prune takes a chain of records child first; what a pass leaves
-        all the same, the next pass takes, as long as passes make progress.
+        Hold the builder (``no_other_builds``) while it runs, so two xdist workers
+        ending at once do not prune at the same time. A prune takes a chain of
+        records child first; what a pass leaves all the same, the next pass takes,
+        as long as passes make progress. Not yet enough: CI runs still leave a few
+        records of each Docker variant's first runtime stage, which one prune by
+        id removes once the session has ended.
         """
         left = self._ours(docker)
         while left:
