@@ -290,9 +290,13 @@ class BuildCacheLedger:
     that were there before it (the user's other projects' among them) stay too.
 
     A record is the ledger's if it appeared while recording, or if the engine
-    says it created it then, listed or not when the recording ended: CI runs left
-    a few records of each variant's runtime stage behind that no recording had
-    listed as new.
+    says it created it then, whether or not the listing showed it when the
+    recording ended.
+
+    A record that another process's build reused as a parent stays until that
+    build's own records go, and a ledger removes only its own: keep builds that
+    reuse each other's steps in one process (the suite runs every Docker test on
+    one xdist worker, tests/test_suite.py).
     """
 
     def __init__(self) -> None:
@@ -317,9 +321,7 @@ class BuildCacheLedger:
         Hold the builder (``no_other_builds``) while it runs, so two xdist workers
         ending at once do not prune at the same time. A prune takes a chain of
         records child first; what a pass leaves all the same, the next pass takes,
-        as long as passes make progress. Not yet enough: CI runs still leave a few
-        records of each Docker variant's first runtime stage, which one prune by
-        id removes once the session has ended.
+        as long as passes make progress.
         """
         left = self._ours(docker)
         while left:

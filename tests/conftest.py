@@ -32,8 +32,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     The engine builds one image at a time for these tests (two builds at once can
     share BuildKit steps, whose output BuildKit reports to only one of them, see
     ``harness.docker.builder_to_ourselves``): a second worker on Docker tests would
-    mostly wait for the builder while the tests that need no Docker wait for it.
-    Handed out last, the Docker tests would run alone while the other workers idle.
+    mostly wait for the builder while the tests that need no Docker wait for it,
+    and a build cache record one worker made and the other's build reused would
+    outlive both workers' cleanup (``harness.docker.BuildCacheLedger``). Handed out
+    last, the Docker tests would run alone while the other workers idle.
     """
     for item in items:
         if item.get_closest_marker("docker"):
