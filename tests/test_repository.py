@@ -7,7 +7,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from harness.docker import Docker
+import pytest
+
+from harness import docker as docker_module
+from harness.docker import BuildCacheLedger, Docker
 from tests.helpers import ROOT, TEMPLATE_CONTEXT, TOOLS, run
 
 PROMPTED = [key for key in TEMPLATE_CONTEXT if not key.startswith("_")]
@@ -131,10 +134,15 @@ def test_tests_and_benchmarks_stay_on_loopback_and_prune_nothing() -> None:
 
 
 def test_an_engine_whose_cli_cannot_build_skips_the_docker_tests_with_the_reason(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A current docker CLI without buildx answers `info` (the engine's clock among
-    it) and lists the build cache (`system df`), but fails every build."""
+    it) and lists the build cache (`system df`), but fails every build.
+
+    Its probe build takes a builder lock and a ledger of its own: this session's
+    Docker tests, on another worker, hold the suite's lock for minutes at a time."""
+    monkeypatch.setattr(docker_module, "BUILDER_LOCK", tmp_path / "builder.lock")
+    monkeypatch.setattr(docker_module, "BUILDS_HERE", BuildCacheLedger())
     cli = tmp_path / "docker"
     cli.write_text(
         "#!/bin/sh\n"
