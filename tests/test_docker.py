@@ -41,9 +41,10 @@ pytestmark = pytest.mark.docker
 RUN_ID = uuid.uuid4()
 
 # The defaults for each installer, and each installer on the other Python with the
-# port and user changed.
+# port and user changed; the first two differ in both installer and Python.
 VARIANTS = [
     {"package_manager": "pip"},
+    {"package_manager": "uv", "python_version": "3.11", "port": "9000", "app_gid": "3000"},
     {"package_manager": "uv"},
     # ...and one baked without tracing, which must run the same without the SDK.
     {
@@ -53,24 +54,16 @@ VARIANTS = [
         "app_uid": "2000",
         "tracing": "none",
     },
-    {"package_manager": "uv", "python_version": "3.11", "port": "9000", "app_gid": "3000"},
 ]
 
 # What only the installer changes (the cache mounts' life across CI runs, images
-# that are the same bytes when built again from nothing) is proven on each
-# installer's default image; the variants differ there only in the Python and the
-# port and user, which these builds do not depend on.
-on_each_installer = pytest.mark.parametrize(
-    "variant", [VARIANTS[0], VARIANTS[1]], indirect=True, ids=case_id
-)
-
-# How the server treats hostile request heads is uvicorn's, set by the image's
-# environment, which no choice changes; the HTTP parsers (httptools, h11) come
-# from the lock, one per Python. So those tests run on one image of each Python,
-# one of each installer among them.
-on_each_python = pytest.mark.parametrize(
-    "variant", [VARIANTS[0], VARIANTS[3]], indirect=True, ids=case_id
-)
+# that are the same bytes when built again from nothing), and what only the Python
+# changes (the HTTP parsers its lock holds; the limits on hostile request heads are
+# uvicorn's, set by the image's environment, which no choice changes), is proven on
+# two images, one of each installer and of each Python. They are the first two
+# variants because pytest keys a parametrised module fixture by the parameter's
+# position: any other pair would build its images a second time.
+on_two_images = pytest.mark.parametrize("variant", VARIANTS[:2], indirect=True, ids=case_id)
 
 # Routes appended to app/main.py: one that keeps a request in flight (the stop
 # tests), one that fails as a bug in a handler would (the error tests).
@@ -615,7 +608,7 @@ def engine_stub_paths(docker: Docker, variant: dict[str, str]) -> set[str]:
     return set() if has_hosts else {"etc"}
 
 
-@on_each_installer
+@on_two_images
 def test_a_build_without_any_cache_gives_the_same_layers(
     docker: Docker,
     code_change: CodeChange,
@@ -637,7 +630,7 @@ def test_a_build_without_any_cache_gives_the_same_layers(
         assert docker.layers(again) == docker.layers(first)
 
 
-@on_each_installer
+@on_two_images
 def test_a_code_change_built_without_any_cache_adds_only_the_code_layer(
     docker: Docker, image: Image, code_change_built_cold: Image, engine_stub_paths: set[str]
 ) -> None:
@@ -799,7 +792,7 @@ def mount_carried(
     docker("rmi", "-f", cold.tag, imported.tag, check=False)
 
 
-@on_each_installer
+@on_two_images
 def test_cache_mount_survives_export_and_import(
     mount_carried: MountCarried, variant: dict[str, str]
 ) -> None:
@@ -878,7 +871,7 @@ def raw_request(container: Container, data: bytes, timeout: float = 10) -> bytes
     return received
 
 
-@on_each_python
+@on_two_images
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_huge_request_heads_are_refused_without_costing_memory(
     docker: Docker, image: Image, variant: dict[str, str], protocol: str
@@ -917,7 +910,7 @@ def test_huge_request_heads_are_refused_without_costing_memory(
     )
 
 
-@on_each_python
+@on_two_images
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_request_head_sent_slowly_is_closed_within_the_timeout(
     image: Image, docker: Docker, variant: dict[str, str], protocol: str
@@ -952,7 +945,7 @@ def test_a_request_head_sent_slowly_is_closed_within_the_timeout(
 METRIC_SERIES = re.compile(r"^(http_\w+)\{(.*)\} ", re.M)
 
 
-@on_each_python
+@on_two_images
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_made_up_methods_and_paths_do_not_grow_the_metrics(
     docker: Docker, image: Image, variant: dict[str, str], protocol: str

@@ -6,7 +6,10 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT, environment_with, run
+from tests.test_docker import VARIANTS
 
 
 def test_the_docker_tests_all_run_on_one_worker(tmp_path: Path) -> None:
@@ -26,3 +29,19 @@ def test_the_docker_tests_all_run_on_one_worker(tmp_path: Path) -> None:
     workers = re.findall(r"^\[(gw\d+)\] .*(?:SKIPPED|PASSED)", result.stdout, re.M)
     assert len(workers) > 2, f"too few tests ran to tell:\n{result.stdout}"
     assert len(set(workers)) == 1, f"the Docker tests ran on {sorted(set(workers))}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_image_variant_is_built_once_whatever_the_order(seed: int) -> None:
+    """A test parametrised over only some variants must not make pytest set the
+    variant's builds up again (it keys them by the parameter's position): each
+    extra set-up is minutes of builds, and a rebuild of the same context finds its
+    steps cached where a test expects them to run."""
+    result = run(
+        sys.executable, "-m", "pytest", "--setup-plan", "-n0", "-p", "no:cacheprovider",
+        "-p", "randomly", f"--randomly-seed={seed}", "-m", "docker", "tests/test_docker.py",
+        cwd=ROOT,
+    )  # fmt: skip
+
+    set_ups = re.findall(r"^\s*SETUP\s+M (\w+)", result.stdout, re.M)
+    assert set_ups.count("builds") == len(VARIANTS), result.stdout
