@@ -240,6 +240,11 @@ def portal_bake(answers: dict[str, dict[str, Any]], out: Path, **request: Any) -
     return dict(zip(answers, scaffold(requests, TOOLS), strict=True))
 
 
+# The tests that read the portal's bakes run on one xdist worker: each worker would
+# otherwise run every answer set through the scaffolder for its share of them.
+on_the_portals_worker = pytest.mark.xdist_group("portal")
+
+
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory) -> tuple[dict[str, dict], Path]:
     out = tmp_path_factory.mktemp("portal")
@@ -255,6 +260,7 @@ def test_the_answer_sets_cover_every_value_of_every_choice_key() -> None:
     assert chosen == {key: set(values) for key, values in CHOICES.items()}
 
 
+@on_the_portals_worker
 @pytest.mark.parametrize("name", ANSWERS)
 def test_the_portal_publishes_exactly_what_the_cli_bakes(
     portal: tuple[dict[str, dict], Path], name: str, tmp_path: Path
@@ -269,6 +275,7 @@ def test_the_portal_publishes_exactly_what_the_cli_bakes(
     assert [path for path in baked if published[path] != baked[path]] == []
 
 
+@on_the_portals_worker
 def test_the_service_lands_at_the_root_without_the_templates_files(
     portal: tuple[dict[str, dict], Path],
 ) -> None:
@@ -282,6 +289,7 @@ def test_the_service_lands_at_the_root_without_the_templates_files(
         assert [path for path in TEMPLATE_CODE if (published / path).exists()] == []
 
 
+@on_the_portals_worker
 @pytest.mark.parametrize("name", ANSWERS)
 def test_the_portal_publishes_where_ci_runs_and_the_catalog_names_that_repository(
     portal: tuple[dict[str, dict], Path], name: str
@@ -317,6 +325,7 @@ def test_a_repository_that_is_no_path_stops_the_portal_bake(tmp_path: Path) -> N
     assert "published" not in result
 
 
+@on_the_portals_worker
 def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
     portal: tuple[dict[str, dict], Path],
 ) -> None:
@@ -328,6 +337,7 @@ def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
     assert "FROM python:3.13-slim AS base" in (published / "Dockerfile").read_text()
 
 
+@on_the_portals_worker
 def test_the_baked_catalog_entry_names_its_template_and_version(
     portal: tuple[dict[str, dict], Path],
 ) -> None:

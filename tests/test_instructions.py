@@ -15,6 +15,10 @@ import pytest
 from benchmarks import instructions
 from tests.helpers import ROOT, environment_with
 
+# On one xdist worker: each worker would otherwise count every variant for its
+# share of the tests.
+pytestmark = pytest.mark.xdist_group("instructions")
+
 BARE = "bare FastAPI"
 # Instructions per /health request, at most, as a multiple of bare FastAPI's. With
 # an endpoint the aim is 3x, not reached: measured 3.26-3.30x (how the export
