@@ -3,10 +3,11 @@
 Each lock is universal (markers select per platform) and resolved for one of
 the Python versions the template offers, as a baked service's own `make lock`
 resolves it (scripts/lock.sh, with the service's version), so that command
-changes nothing in a fresh bake. requirements.in differs by tracing choice and
-requirements-dev.in by package manager, so each is locked once per choice and
-version, into {{cookiecutter.project_slug}}/_template/requirements-<tracing>-<python>.txt
-and requirements-dev-<manager>-<tracing>-<python>.txt, which the baked
+changes nothing in a fresh bake. requirements.in differs by tracing and database
+choice and requirements-dev.in by package manager and database, so each is locked
+once per choice and version, into
+{{cookiecutter.project_slug}}/_template/requirements-<tracing>-<database>-<python>.txt
+and requirements-dev-<manager>-<tracing>-<database>-<python>.txt, which the baked
 requirements.txt and requirements-dev.txt include. Each lock starts from its
 current pins.
 
@@ -32,12 +33,13 @@ HEADER = """\
 """
 
 
-def compile_lock(directory: Path, source: str, output: Path, python: str) -> None:
+def compile_lock(directory: Path, source: str, output: Path, python: str, seed: Path) -> None:
     """Lock ``directory/source`` (a requirements .in file) into ``output``, starting
-    from the pins ``output`` has."""
+    from the pins ``output`` has, or ``seed``'s for a lock not made before."""
     work = directory / "lock.txt"
-    if output.exists():  # without its header, as scripts/lock.sh starts from the lock
-        work.write_text(output.read_text().split("\n", 2)[2])
+    start = output if output.exists() else seed
+    if start.exists():  # without its header, as scripts/lock.sh starts from the lock
+        work.write_text(start.read_text().split("\n", 2)[2])
     command = ["uv", "pip", "compile", "--quiet", "--universal", "--generate-hashes"]
     command += ["--no-header", "--python-version", python, source, "-o", work]
     subprocess.run(command, cwd=directory, check=True)
@@ -55,18 +57,27 @@ def main() -> None:
     locks = PROJECT / "_template"
     for python in CHOICES["python_version"]:
         for tracing in CHOICES["tracing"]:
-            with tempfile.TemporaryDirectory() as scratch:
-                directory = Path(scratch)
-                runtime_in = render("requirements.in", tracing=tracing)
-                (directory / "requirements.in").write_text(runtime_in)
-                runtime = (locks / f"requirements-{tracing}-{python}.txt").resolve()
-                compile_lock(directory, "requirements.in", runtime, python)
-                shutil.copy(runtime, directory / "requirements.txt")
-                for manager in CHOICES["package_manager"]:
-                    dev = render("requirements-dev.in", package_manager=manager)
-                    (directory / "requirements-dev.in").write_text(dev)
-                    name = f"requirements-dev-{manager}-{tracing}-{python}.txt"
-                    compile_lock(directory, "requirements-dev.in", (locks / name).resolve(), python)
+            for database in CHOICES["database"]:
+                lock(locks, python, tracing=tracing, database=database)
+
+
+def lock(locks: Path, python: str, **choices: str) -> None:
+    """The runtime lock of these choices, then each package manager's dev lock on it.
+    A database's first locks start from the pins of the locks without one."""
+    suffix = f"{choices['tracing']}-{choices['database']}-{python}.txt"
+    seed = f"{choices['tracing']}-none-{python}.txt"
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        (directory / "requirements.in").write_text(render("requirements.in", **choices))
+        runtime = (locks / f"requirements-{suffix}").resolve()
+        compile_lock(directory, "requirements.in", runtime, python, locks / f"requirements-{seed}")
+        shutil.copy(runtime, directory / "requirements.txt")
+        for manager in CHOICES["package_manager"]:
+            dev = render("requirements-dev.in", package_manager=manager, **choices)
+            (directory / "requirements-dev.in").write_text(dev)
+            output = (locks / f"requirements-dev-{manager}-{suffix}").resolve()
+            seed_dev = locks / f"requirements-dev-{manager}-{seed}"
+            compile_lock(directory, "requirements-dev.in", output, python, seed_dev)
 
 
 if __name__ == "__main__":

@@ -151,6 +151,13 @@ PYTHON_TAGS = [
 COMBINATIONS = {
     "defaults": {},
     **{f"{key}:{value}": {key: value} for key, values in CHOICES.items() for value in values[1:]},
+    # The database with the other installer and without tracing (database:postgresql
+    # above has the defaults): both pass their own tests against a real PostgreSQL.
+    "postgresql-uv-untraced": {
+        "database": "postgresql",
+        "package_manager": "uv",
+        "tracing": "none",
+    },
     "port-and-user": {"port": "9000", "app_uid": "2000", "app_gid": "3000"},
     "no-syntax-line": {"dockerfile_frontend": ""},
     "mirrored-base-image": {

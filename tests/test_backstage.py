@@ -186,6 +186,7 @@ ANSWERS = {
         "package_manager": "uv",
         "ci": "gitlab",
         "kubernetes": "helm",
+        "database": "postgresql",
     },
     "no-ci-no-deploy-no-tracing-no-syntax-line": {
         "python_version": "3.12",
@@ -456,6 +457,19 @@ def test_catalog_info_is_a_valid_backstage_component(bake: Bake, extra: dict) ->
     assert list(validator.iter_errors(entity)) == []
     assert entity["metadata"]["name"] == bake(**extra).name
     assert re.fullmatch(r"group:default/[a-z0-9]([a-z0-9-]*[a-z0-9])?", entity["spec"]["owner"])
+
+
+def test_a_service_with_a_database_depends_on_it_in_the_catalog(bake: Bake) -> None:
+    entities = catalog_entities(bake(database="postgresql"))
+    without = catalog_entities(bake())
+    database = entities["Resource"]
+
+    assert database["spec"]["type"] == "database"
+    assert database["spec"]["owner"] == entities["Component"]["spec"]["owner"]
+    assert entities["Component"]["spec"]["dependsOn"] == [
+        f"resource:default/{database['metadata']['name']}"
+    ]
+    assert "Resource" not in without and "dependsOn" not in without["Component"]["spec"]
 
 
 # Owner answers at the edges of slugify and of the catalog's name rules.

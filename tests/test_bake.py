@@ -96,6 +96,29 @@ CI_FILES = {
 }
 # The tracing code, which only `tracing=opentelemetry` bakes.
 TRACING_FILES = {"opentelemetry": ["app/tracing.py", "tests/test_tracing.py"], "none": []}
+# The database layer, which only `database=postgresql` bakes.
+DATABASE_FILES = {
+    "postgresql": [
+        "app/database.py",
+        "app/models.py",
+        "app/notes.py",
+        "migrations/env.py",
+        "migrations/script.py.mako",
+        "migrations/versions/2026_12_03_create_notes.py",
+        "tests/test_database.py",
+        "tests/test_notes.py",
+    ],
+    "none": [],
+}
+# The migration's deployment files, which each `kubernetes` choice adds for a database.
+MIGRATION_FILES = {
+    "manifests": [
+        "deploy/kubernetes/migrate/job.yaml",
+        "deploy/kubernetes/migrate/kustomization.yaml",
+    ],
+    "helm": ["deploy/helm/templates/migration-job.yaml"],
+    "none": [],
+}
 # The deployment files each `kubernetes` choice bakes.
 KUBERNETES_FILES = {
     "manifests": [
@@ -139,6 +162,8 @@ def test_project_has_its_files(case) -> None:
         *CI_FILES[context["ci"]],
         *KUBERNETES_FILES[context["kubernetes"]],
         *TRACING_FILES[context["tracing"]],
+        *DATABASE_FILES[context["database"]],
+        *(MIGRATION_FILES[context["kubernetes"]] if context["database"] == "postgresql" else []),
     }
 
 
@@ -159,7 +184,8 @@ def test_files_read_as_if_written_by_hand(case) -> None:
         assert not text.startswith("\n"), f"{where}: starts with a blank line"
         for number, line in enumerate(text.splitlines(), 1):
             assert line == line.rstrip(), f"{where}:{number} trailing whitespace"
-        if path.suffix != ".py":  # PEP 8's two blank lines are ruff format's to check
+        # PEP 8's two blank lines are ruff format's to check (Alembic's .mako makes Python)
+        if path.suffix not in (".py", ".mako"):
             assert "\n\n\n" not in text, f"{where}: two blank lines in a row"
         if path.name == "Makefile":
             rule = re.search(r"[^\n]\n[a-z-]+:", text)
@@ -433,9 +459,12 @@ def test_project_passes_its_own_lint_and_tests(
     target = (copy / ".python-version").read_text().strip()
     cache = ROOT / ".cache" / "mypy" / f"{environment.name}-{target}-{worker}"
 
+    # Where the Docker tests are required, so are a database bake's tests against
+    # its own PostgreSQL (tests/conftest.py): they fail rather than skip.
+    required = {"REQUIRE_DATABASE": "1"} if os.environ.get("REQUIRE_DOCKER") == "1" else {}
     run(
         "make", "lint", "test", f"VENV={environment}", cwd=copy,
-        env=environment_with(MYPY_CACHE_DIR=str(cache)),
+        env=environment_with(MYPY_CACHE_DIR=str(cache), **required),
     )  # fmt: skip
 
     passed.parent.mkdir(parents=True, exist_ok=True)

@@ -24,12 +24,18 @@ INSTALLERS = CHOICES["package_manager"]
 PINNED_ACTION = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+(\.\d+)*)$")
 
 
+def database_for(installer: str) -> str:
+    """The database the CI files of each installer's bake run their tests with: each
+    choice once, not every pair (the test job's database service changes only with it)."""
+    return "postgresql" if installer == "uv" else "none"
+
+
 def github(bake: Bake, installer: str) -> Path:
-    return bake(ci="github", package_manager=installer)
+    return bake(ci="github", package_manager=installer, database=database_for(installer))
 
 
 def gitlab(bake: Bake, installer: str) -> Path:
-    return bake(ci="gitlab", package_manager=installer)
+    return bake(ci="gitlab", package_manager=installer, database=database_for(installer))
 
 
 def schema_check(schema: str, *files: Path) -> None:
@@ -369,3 +375,32 @@ def test_gitlab_pushes_only_from_the_default_branch(
         "SOURCE=https://gitlab.example.com/team/my-service",
     ):
         assert f"--build-arg {build_arg} " in image_build
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_ci_runs_the_database_tests_against_its_own_postgresql(bake: Bake, ci: str) -> None:
+    project = (github if ci == "github" else gitlab)(bake, "uv")
+    if ci == "github":
+        job = workflow(project)["jobs"]["test"]
+        (service,) = job["services"].values()
+        image, variables, credentials = service["image"], job["env"], service["env"]
+        assert "pg_isready" in service["options"]
+    else:
+        job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]
+        (service,) = job["services"]
+        image, variables, credentials = service["name"], job["variables"], job["variables"]
+    address = variables["TEST_DATABASE_URL"]
+
+    assert re.fullmatch(r"postgres:17@sha256:[0-9a-f]{64}", image)
+    assert variables["REQUIRE_DATABASE"] == "1"
+    assert address.startswith(f"postgresql://test:{credentials['POSTGRES_PASSWORD']}@")
+    assert address.endswith(f"/{credentials['POSTGRES_DB']}")
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_without_a_database_ci_starts_none(bake: Bake, ci: str) -> None:
+    text = (
+        bake(ci=ci) / (".github/workflows/ci.yml" if ci == "github" else ".gitlab-ci.yml")
+    ).read_text()
+
+    assert "postgres" not in text and "DATABASE" not in text

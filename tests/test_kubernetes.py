@@ -40,7 +40,11 @@ VARIANTS = [
     {"kubernetes": "helm"},
     {"kubernetes": "manifests", "app_uid": "20000", "app_gid": "20001", "port": "9000"},
     {"kubernetes": "helm", "app_uid": "20000", "app_gid": "20001", "port": "9000"},
+    {"kubernetes": "manifests", "database": "postgresql"},
+    {"kubernetes": "helm", "database": "postgresql"},
 ]
+# What a bake with a database adds: the migration.
+DATABASE_KINDS = {"Job"}
 KINDS = {
     "Deployment",
     "Service",
@@ -72,6 +76,11 @@ class Deployment:
         (container,) = self.pod["containers"]
         return container
 
+    @property
+    def kinds(self) -> set[str]:
+        """The kinds these choices deploy (a Namespace besides, with the manifests)."""
+        return KINDS | (DATABASE_KINDS if self.context["database"] == "postgresql" else set())
+
 
 def render_chart(chart: Path, output: Path, values: dict | None = None) -> list[Path]:
     """`helm template` into one file per template; the release is named after the chart."""
@@ -87,19 +96,25 @@ def render_chart(chart: Path, output: Path, values: dict | None = None) -> list[
 
 
 def manifests(project: Path) -> list[Path]:
+    """The objects' files, the migration's (deploy/kubernetes/migrate/) among them."""
     directory = project / "deploy" / "kubernetes"
-    return sorted(path for path in directory.glob("*.yaml") if path.name != "kustomization.yaml")
+    return sorted(path for path in directory.rglob("*.yaml") if path.name != "kustomization.yaml")
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=case_id)
-def deployment(request, bake: Bake, tmp_path_factory) -> Deployment:
-    project = bake(**request.param)
-    context = default_context(**request.param)
-    if request.param["kubernetes"] == "helm":
+def deployed(variant: dict, bake: Bake, tmp_path_factory) -> Deployment:
+    """A variant's objects: its manifests, or its chart as Helm renders it."""
+    project = bake(**variant)
+    context = default_context(**variant)
+    if variant["kubernetes"] == "helm":
         files = render_chart(project / "deploy" / "helm", tmp_path_factory.mktemp("rendered"))
     else:
         files = manifests(project)
     return Deployment(project, context, files)
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=case_id)
+def deployment(request, bake: Bake, tmp_path_factory) -> Deployment:
+    return deployed(request.param, bake, tmp_path_factory)
 
 
 # The oldest Kubernetes the baked docs promise, and the newest kubernetes-validate knows.
@@ -121,7 +136,7 @@ def test_every_object_validates_strictly(deployment: Deployment, version: str) -
     result = validate(*deployment.files, version=version)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert set(deployment.objects) >= KINDS
+    assert set(deployment.objects) - {"Namespace"} == deployment.kinds
 
 
 def test_the_docs_state_the_kubernetes_floor(bake: Bake) -> None:
@@ -143,6 +158,8 @@ def test_strict_validation_refuses_an_unknown_field(deployment: Deployment, tmp_
 
 def test_pods_meet_the_restricted_pod_security_standard(deployment: Deployment) -> None:
     assert pod_security.violations(deployment.pod) == []
+    if "Job" in deployment.objects:
+        assert pod_security.violations(deployment.objects["Job"]["spec"]["template"]["spec"]) == []
 
 
 # Breaking one control of the standard at a time: the checker must notice each.
@@ -211,7 +228,7 @@ def test_the_root_filesystem_is_read_only_with_a_writable_tmp(deployment: Deploy
     container, pod = deployment.container, deployment.pod
 
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    (mount,) = container["volumeMounts"]
+    (mount,) = [m for m in container["volumeMounts"] if not m.get("readOnly")]
     assert mount["mountPath"] == "/tmp"
     assert {"name": mount["name"], "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
 
@@ -260,7 +277,7 @@ def test_the_portal_finds_every_workload_by_the_catalogs_kubernetes_id(
     pod_labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
 
     assert kubernetes_id == deployment.project.name
-    assert labelled == dict.fromkeys(KINDS, kubernetes_id)
+    assert labelled == dict.fromkeys(deployment.kinds, kubernetes_id)
     assert pod_labels["backstage.io/kubernetes-id"] == kubernetes_id
 
 
@@ -466,3 +483,73 @@ def test_pods_are_labelled_by_the_service_name_and_the_release(bake: Bake, tmp_p
     assert labels["app.kubernetes.io/instance"] == "blue"
     assert labels["backstage.io/kubernetes-id"] == "my-service"  # the service's, any release
     assert deployment["metadata"]["name"] == "blue"
+
+
+@pytest.fixture(
+    scope="module",
+    params=[variant for variant in VARIANTS if variant.get("database") == "postgresql"],
+    ids=case_id,
+)
+def with_database(request, bake: Bake, tmp_path_factory) -> Deployment:
+    return deployed(request.param, bake, tmp_path_factory)
+
+
+def secret_files(pod: dict) -> tuple[str, str]:
+    """The Secret a pod's container reads as files, and where: the settings' SECRETS."""
+    (container,) = pod["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/run/secrets/app"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert mount["readOnly"] is True
+    # Readable by the non-root user through its group, by no one else.
+    assert volume["secret"]["defaultMode"] == 0o440
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
+    return volume["secret"]["secretName"], mount["mountPath"]
+
+
+def test_the_migration_runs_the_pods_image_with_their_secret(with_database: Deployment) -> None:
+    job = with_database.objects["Job"]["spec"]["template"]["spec"]
+    (migrate,) = job["containers"]
+    app = with_database.container
+
+    assert migrate["args"] == ["migrate"]
+    assert migrate["image"] == app["image"]
+    assert secret_files(job) == secret_files(with_database.pod)
+    assert secret_files(with_database.pod) == ("my-service-database", "/run/secrets/app")
+    assert migrate["securityContext"] == app["securityContext"]
+    assert "env" not in app and "envFrom" not in app  # no secret as a variable
+
+
+def test_the_migration_fails_the_deploy_rather_than_retrying(with_database: Deployment) -> None:
+    job = with_database.objects["Job"]["spec"]
+
+    assert job["backoffLimit"] == 1
+    assert job["activeDeadlineSeconds"] == 300
+    assert job["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_the_chart_migrates_before_every_install_and_upgrade(bake: Bake, tmp_path) -> None:
+    chart = bake(kubernetes="helm", database="postgresql") / "deploy" / "helm"
+    rendered = Deployment(chart, {}, render_chart(chart, tmp_path))
+    annotations = rendered.objects["Job"]["metadata"]["annotations"]
+
+    assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+
+
+def test_the_chart_reads_the_database_from_the_secret_its_values_name(bake: Bake, tmp_path) -> None:
+    chart = bake(kubernetes="helm", database="postgresql") / "deploy" / "helm"
+    values = {"database": {"existingSecret": "payments-db"}}
+    rendered = Deployment(chart, {}, render_chart(chart, tmp_path, values))
+    job = rendered.objects["Job"]["spec"]["template"]["spec"]
+
+    assert secret_files(rendered.pod)[0] == secret_files(job)[0] == "payments-db"
+    assert "password:" not in (chart / "values.yaml").read_text().lower()
+
+
+def test_the_migration_job_applies_on_its_own(bake: Bake) -> None:
+    directory = bake(kubernetes="manifests", database="postgresql") / "deploy" / "kubernetes"
+    own = yaml.safe_load((directory / "migrate" / "kustomization.yaml").read_text())
+    main = yaml.safe_load((directory / "kustomization.yaml").read_text())
+
+    assert own["resources"] == ["job.yaml"]
+    assert not any("migrate" in resource for resource in main["resources"])

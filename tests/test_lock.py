@@ -104,9 +104,10 @@ def run_failing(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 
 EVERY_LOCK = [
-    {"package_manager": manager, "tracing": tracing, "python_version": python}
+    {"package_manager": manager, "tracing": tracing, "database": database, "python_version": python}
     for manager in CHOICES["package_manager"]
     for tracing in CHOICES["tracing"]
+    for database in CHOICES["database"]
     for python in CHOICES["python_version"]
 ]
 
@@ -136,7 +137,7 @@ def test_make_lock_on_a_fresh_bake_changes_nothing(bake: Bake, tmp_path: Path) -
     """The shipped locks are what the service's own lock command writes, for every
     variant: scripts/lock.sh with the service's Python, as `make lock` runs it (the pip
     variant's make first builds .venv for the uv it carries; this passes that uv).
-    The 16 run at once: each spends its time waiting on the package index."""
+    The 32 run at once: each spends its time waiting on the package index."""
     projects = {
         case_id(variant): (
             Path(shutil.copytree(bake(**variant), tmp_path / case_id(variant))),

@@ -13,6 +13,16 @@ import pytest
 from hooks import post_gen_project as post
 from tests.helpers import ROOT, TEMPLATE_CONTEXT, Bake
 
+# What only `database=postgresql` bakes, in cookiecutter.json's order.
+DATABASE_FILES = [
+    "app/database.py",
+    "app/models.py",
+    "app/notes.py",
+    "migrations",
+    "tests/test_database.py",
+    "tests/test_notes.py",
+]
+
 
 @pytest.fixture
 def project(bake: Bake, tmp_path: Path) -> Path:
@@ -37,15 +47,20 @@ def context() -> dict[str, str]:
     ("choices", "removed"),
     [
         (
-            {"ci": "github", "kubernetes": "manifests", "tracing": "opentelemetry"},
+            {
+                "ci": "github",
+                "kubernetes": "manifests",
+                "tracing": "opentelemetry",
+                "database": "postgresql",
+            },
             [".gitlab-ci.yml", "renovate.json", "deploy/helm"],
         ),
         (
-            {"ci": "gitlab", "kubernetes": "helm", "tracing": "opentelemetry"},
-            [".github", "deploy/kubernetes"],
+            {"ci": "gitlab", "kubernetes": "helm", "tracing": "opentelemetry", "database": "none"},
+            [".github", "deploy/kubernetes", *DATABASE_FILES],
         ),
         (
-            {"ci": "none", "kubernetes": "none", "tracing": "none"},
+            {"ci": "none", "kubernetes": "none", "tracing": "none", "database": "none"},
             [
                 ".github",
                 ".gitlab-ci.yml",
@@ -55,6 +70,7 @@ def context() -> dict[str, str]:
                 "deploy",
                 "app/tracing.py",
                 "tests/test_tracing.py",
+                *DATABASE_FILES,
             ],
         ),
     ],
@@ -64,8 +80,13 @@ def test_removes_what_the_choices_exclude(
 ) -> None:
     for directory in (".github/workflows", "deploy/kubernetes", "deploy/helm", "app", "tests"):
         (tmp_path / directory).mkdir(parents=True)
+    (tmp_path / "migrations/versions").mkdir(parents=True)
     files = [".github/workflows/ci.yml", ".gitlab-ci.yml", "renovate.json", "app/tracing.py"]
-    for file in [*files, "tests/test_tracing.py"]:
+    for file in [
+        *files,
+        "tests/test_tracing.py",
+        *(path for path in DATABASE_FILES if path != "migrations"),
+    ]:
         (tmp_path / file).write_text("{}\n")
 
     context = {**choices, "_optional_paths": TEMPLATE_CONTEXT["_optional_paths"]}

@@ -2,16 +2,41 @@
 for Prometheus, and what is running."""
 
 from enum import Enum
+{%- if cookiecutter.database == "postgresql" %}
+
+from fastapi import FastAPI, Request, Response
+
+from app import metrics
+from app.database import UNAVAILABLE_DETAIL, UNAVAILABLE_RESPONSE
+from app.middleware import Problem
+from app.settings import get_settings
+{%- else %}
 
 from fastapi import FastAPI, Response
 
 from app import metrics
 from app.settings import get_settings
+{%- endif %}
 
 
 async def health() -> dict[str, str]:
     """Liveness: the process is up and answering requests."""
     return {"status": "ok"}
+{%- if cookiecutter.database == "postgresql" %}
+
+
+async def ready(request: Request) -> dict[str, str]:
+    """Readiness: the service can serve requests, its database answering.
+
+    503 while the database cannot be reached, so traffic only reaches an instance
+    that can serve it; the answer holds two seconds (app/database.py). Check any
+    other dependency (queues) here too. On SIGTERM uvicorn stops accepting
+    connections at once (docs/operate.md, "Stopping").
+    """
+    if not await request.app.state.database.reachable():
+        raise Problem(503, UNAVAILABLE_DETAIL)
+    return {"status": "ready"}
+{%- else %}
 
 
 async def ready() -> dict[str, str]:
@@ -22,6 +47,7 @@ async def ready() -> dict[str, str]:
     SIGTERM uvicorn stops accepting connections at once (docs/operate.md, "Stopping").
     """
     return {"status": "ready"}
+{%- endif %}
 
 
 async def version() -> dict[str, str]:
@@ -42,7 +68,11 @@ def add_routes(app: FastAPI) -> None:
     which adds about a sixth to what a probe costs."""
     tags: list[str | Enum] = ["health"]
     app.add_api_route("/health", health, tags=tags)
+{%- if cookiecutter.database == "postgresql" %}
+    app.add_api_route("/ready", ready, tags=tags, responses=UNAVAILABLE_RESPONSE)
+{%- else %}
     app.add_api_route("/ready", ready, tags=tags)
+{%- endif %}
     app.add_api_route("/version", version, tags=tags)
     app.add_api_route(
         "/metrics", prometheus_metrics, tags=tags, response_class=Response

@@ -7,12 +7,18 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+{%- if cookiecutter.database == "postgresql" %}
+
+from app import batch, database, health, metrics, notes
+from app.middleware import Problem, RequestContext, problem, problem_response
+{%- else %}
 
 from app import batch, health, metrics
 from app.middleware import RequestContext, problem
+{%- endif %}
 from app.settings import get_settings
 {%- if cookiecutter.tracing == "opentelemetry" %}
-from app.tracing import flush, telemetry
+from app.tracing import flush, telemetry{% if cookiecutter.database == "postgresql" %}, trace_queries, untrace_queries{% endif %}
 {%- endif %}
 
 logger = logging.getLogger(__name__)
@@ -20,9 +26,23 @@ logger = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+{%- if cookiecutter.database == "postgresql" %}
+    """Open what the service needs before it serves, close it after."""
+    database.open_for(app, get_settings())
+{%- if cookiecutter.tracing == "opentelemetry" %}
+    trace_queries(app.state.database.engine)
+{%- endif %}
+    logger.info("%s started", app.title)
+    yield
+{%- if cookiecutter.tracing == "opentelemetry" %}
+    untrace_queries()
+{%- endif %}
+    await database.close(app)
+{%- else %}
     """Open what the service needs before it serves (none yet), close it after."""
     logger.info("%s started", app.title)
     yield
+{%- endif %}
     batch.flush()  # what the last requests left: their access records and metrics
     metrics.process_stopped()
 {%- if cookiecutter.tracing == "opentelemetry" %}
@@ -63,6 +83,11 @@ def create_app() -> FastAPI:
 {%- endif %}
     )
     health.add_routes(app)
+{%- if cookiecutter.database == "postgresql" %}
+    app.include_router(notes.router)
+    app.add_exception_handler(Problem, problem_response)
+    database.add_to(app)
+{%- endif %}
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
     # Added last, so it wraps everything else, CORS included.

@@ -9,8 +9,15 @@ import logging
 import os
 import re
 import time
+from http import HTTPStatus
+{%- if cookiecutter.database == "postgresql" %}
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+{%- else %}
 
 from starlette.responses import JSONResponse
+{%- endif %}
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
@@ -37,15 +44,34 @@ class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
 
 
-def problem(request_id: str) -> dict[str, object]:
+def problem(
+    request_id: str,
+    status: int = 500,
+    detail: str = "The request failed. Quote the request id when you report it.",
+) -> dict[str, object]:
     """RFC 9457's problem details, with the id to quote and nothing of the traceback."""
     return {
         "type": "about:blank",
-        "title": "Internal Server Error",
-        "status": 500,
-        "detail": "The request failed. Quote the request id when you report it.",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
         "request_id": request_id,
     }
+{%- if cookiecutter.database == "postgresql" %}
+
+
+class Problem(Exception):
+    """An answer other than 2xx, as problem+json: ``raise Problem(404, "No note 7.")``."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(status, detail)
+
+
+async def problem_response(request: Request, error: Exception) -> Response:
+    """The answer to a ``Problem`` a handler raised (app.main adds this handler)."""
+    status, detail = error.args
+    return ProblemResponse(problem(request_id.get() or "", status, detail), status)
+{%- endif %}
 
 
 def route_template(scope: Scope) -> str | None:

@@ -5,10 +5,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field{% if cookiecutter.database == "postgresql" %}, SecretStr{% endif %}
+{%- if cookiecutter.database == "postgresql" %}
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+{%- else %}
 from pydantic_settings import BaseSettings, SettingsConfigDict
+{%- endif %}
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+{%- if cookiecutter.database == "postgresql" %}
+# Where Kubernetes mounts the service's Secret (deploy/): each file, named as its
+# variable (APP_DB_PASSWORD), sets that setting; a variable that is set wins.
+SECRETS = Path("/run/secrets/app")
+{%- endif %}
 
 
 def project_version() -> str:
@@ -21,9 +35,27 @@ def project_version() -> str:
 
 
 class Settings(BaseSettings):
-    """Every field can be set as ``APP_<FIELD>``, e.g. ``APP_LOG_LEVEL=DEBUG``."""
+    """Every field can be set as ``APP_<FIELD>``, e.g. ``APP_LOG_LEVEL=DEBUG``{% if cookiecutter.database == "postgresql" %}, or
+    by a file of that name in ``SECRETS``{% endif %}."""
 
     model_config = SettingsConfigDict(env_prefix="APP_")
+{%- if cookiecutter.database == "postgresql" %}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Variables first, then the Secret's files, where Kubernetes mounts them."""
+        if not SECRETS.is_dir():
+            return init_settings, env_settings
+        files = SecretsSettingsSource(settings_cls, secrets_dir=SECRETS)
+        return init_settings, env_settings, files
+{%- endif %}
 
     title: str = Field(
         default={{ cookiecutter.project_name | py_str }},
@@ -73,6 +105,50 @@ class Settings(BaseSettings):
         default=[],
         description='Origins browsers may call the API from, e.g. ["https://app.example.com"].',
     )
+{%- if cookiecutter.database == "postgresql" %}
+    db_host: str = Field(
+        default="127.0.0.1", description="PostgreSQL's host name or address."
+    )
+    db_port: int = Field(default=5432, gt=0, lt=65536, description="PostgreSQL's port.")
+    db_name: str = Field(
+        default={{ cookiecutter.project_slug | replace("-", "_") | py_str }},
+        description="The database the service uses.",
+    )
+    db_user: str = Field(
+        default={{ cookiecutter.project_slug | replace("-", "_") | py_str }},
+        description="The role the service connects as.",
+    )
+    db_password: SecretStr = Field(
+        default="",
+        validate_default=True,  # a SecretStr too
+        description="That role's password; never logged or shown (a Secret in production).",
+    )
+    db_pool_size: int = Field(
+        default=5,
+        gt=0,
+        description="Connections each worker keeps open.",
+    )
+    db_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        description="Connections a worker may open beyond the pool at busy times.",
+    )
+    db_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for a free connection before it fails (503).",
+    )
+    db_pool_recycle: int = Field(
+        default=1800,
+        gt=0,
+        description="Seconds after which a connection is replaced, before a proxy or firewall drops it.",
+    )
+    db_connect_timeout: int = Field(
+        default=3,
+        ge=2,
+        description="Seconds to wait for PostgreSQL to accept a connection (libpq's least is 2).",
+    )
+{%- endif %}
 
 
 @lru_cache

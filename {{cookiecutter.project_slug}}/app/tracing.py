@@ -34,6 +34,10 @@ from opentelemetry.propagators.textmap import (
     default_setter,
 )
 
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy.ext.asyncio import AsyncEngine
+{%- endif %}
+
 from app.settings import get_settings
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -109,3 +113,27 @@ def flush() -> None:
     shutdown = getattr(trace.get_tracer_provider(), "shutdown", None)
     if shutdown is not None:
         shutdown()
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def trace_queries(engine: AsyncEngine) -> None:
+    """A span for each query when an endpoint is set: the statement, never its
+    values, and no comment added to the SQL."""
+    if not os.environ.get(ENDPOINT):
+        return
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(
+        engine=engine.sync_engine,
+        tracer_provider=trace.get_tracer_provider(),
+        enable_commenter=False,
+    )
+
+
+def untrace_queries() -> None:
+    """Stop tracing queries; the worker's engine is closing."""
+    if os.environ.get(ENDPOINT):
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        SQLAlchemyInstrumentor().uninstrument()
+{%- endif %}
