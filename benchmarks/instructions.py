@@ -33,6 +33,7 @@ import dockerfile
 from cookiecutter.main import cookiecutter
 
 from harness import otlp
+from harness.ports import free_port
 from harness.venvs import venv_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +151,7 @@ def variants(workdir: Path, collector_port: int) -> list[Variant]:
 
 def measure(workdir: Path, names: set[str] | None = None) -> dict[str, float]:
     """Instructions per request of each variant (or of those in ``names``)."""
-    with otlp.running(otlp.free_port()) as collector:
+    with otlp.running(free_port()) as collector:
         chosen = variants(workdir, collector.port)
         if names is not None:
             chosen = [variant for variant in chosen if variant.name in names]

@@ -23,7 +23,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from harness.docker import (
     no_other_builds,
     own_cache_mounts,
 )
+from harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "python:3.13-slim"
@@ -225,12 +225,6 @@ def requests_per_second(port: int, seconds: float, connections: int = 32) -> flo
         ).stdout
         return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
     return asyncio.run(_load("127.0.0.1", port, seconds, connections)) / seconds
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def throughput(

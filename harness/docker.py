@@ -187,9 +187,13 @@ class Container:
         path: str,
         headers: dict[str, str] | None = None,
         timeout: float = 5,
+        json_body: object = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        """GET ``path``: the status, the headers (lowercase names) and the body."""
-        request = urllib.request.Request(self.url(path), headers=headers or {})
+        """GET ``path``, or POST ``json_body`` to it: the status, the headers (lowercase
+        names) and the body."""
+        data = None if json_body is None else json.dumps(json_body).encode()
+        headers = {**(headers or {}), **({"Content-Type": "application/json"} if data else {})}
+        request = urllib.request.Request(self.url(path), data=data, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 answer = response

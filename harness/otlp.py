@@ -3,7 +3,6 @@ loopback and decodes them with OpenTelemetry's own protobuf definitions."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,12 +28,6 @@ class Receiver:
     port: int
     spans: list[Span] = field(default_factory=list)
     connections: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:

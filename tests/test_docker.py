@@ -33,6 +33,7 @@ from harness.docker import (
     empty_cache_mount,
     own_cache_mounts,
 )
+from harness.ports import free_port
 from tests.cases import NO_FRONTEND
 from tests.helpers import Bake, case_id, default_context, environment_with, run
 
@@ -455,9 +456,9 @@ def test_traces_reach_an_otlp_receiver_from_every_worker_with_the_logs_ids(
     docker: Docker, code_change: CodeChange, variant: dict[str, str]
 ) -> None:
     """Baked with tracing=none, the same endpoint gets nothing and nothing complains."""
-    with otlp.running(otlp.free_port()) as receiver:
+    with otlp.running(free_port()) as receiver:
         container = Container.start_on_host_network(
-            docker, code_change.after.tag, otlp.free_port(),
+            docker, code_change.after.tag, free_port(),
             "-e", "WEB_CONCURRENCY=2",
             "-e", f"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{receiver.port}",
         )  # fmt: skip

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import io
 import shutil
-import socket
 import subprocess
 import tarfile
 import time
@@ -30,6 +29,7 @@ import pytest
 from passlib.apache import HtpasswdFile
 
 from harness.docker import Docker, builder_to_ourselves, own_cache_mounts
+from harness.ports import free_port
 from tests.cases import NO_FRONTEND
 from tests.helpers import CHOICES, TOOLS, Bake
 
@@ -61,12 +61,6 @@ def wheel(directory: Path) -> Path:
         for member, text in files.items():
             archive.writestr(member, text)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
