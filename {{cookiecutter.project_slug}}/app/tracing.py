@@ -49,10 +49,19 @@ OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 # The propagator OTEL_PROPAGATORS configures (W3C trace context and baggage by default).
 CONFIGURED = propagate.get_global_textmap()
+{%- if cookiecutter.database == "postgresql" %}
+
+# The provider requests are traced with, which queries are traced with too.
+_provider: trace.TracerProvider | None = None
+{%- endif %}
 
 
 def telemetry() -> TelemetryConfig:
     """FastAPI's telemetry settings: a span per request when an endpoint is set."""
+{%- if cookiecutter.database == "postgresql" %}
+    global _provider
+    _provider = None
+{%- endif %}
     if not os.environ.get(ENDPOINT):
         return OFF
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -71,6 +80,10 @@ def telemetry() -> TelemetryConfig:
 def traced(provider: trace.TracerProvider) -> TelemetryConfig:
     """A span for every request, exported by ``provider``; the trace context requests
     carry is taken only when the settings trust it."""
+{%- if cookiecutter.database == "postgresql" %}
+    global _provider
+    _provider = provider
+{%- endif %}
     trusted = get_settings().trust_trace_context
     propagate.set_global_textmap(CONFIGURED if trusted else SendOnly(CONFIGURED))
     return {
@@ -117,22 +130,20 @@ def flush() -> None:
 
 
 def trace_queries(engine: AsyncEngine) -> None:
-    """A span for each query when an endpoint is set: the statement, never its
+    """A span for each query while requests are traced: the statement, never its
     values, and no comment added to the SQL."""
-    if not os.environ.get(ENDPOINT):
+    if _provider is None:
         return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(
-        engine=engine.sync_engine,
-        tracer_provider=trace.get_tracer_provider(),
-        enable_commenter=False,
+        engine=engine.sync_engine, tracer_provider=_provider, enable_commenter=False
     )
 
 
 def untrace_queries() -> None:
     """Stop tracing queries; the worker's engine is closing."""
-    if os.environ.get(ENDPOINT):
+    if _provider is not None:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
         SQLAlchemyInstrumentor().uninstrument()

@@ -1,5 +1,8 @@
 import json
 import logging
+{%- if cookiecutter.database == "postgresql" %}
+from collections.abc import Callable
+{%- endif %}
 
 import pytest
 from fastapi import FastAPI
@@ -97,3 +100,26 @@ def test_a_request_is_one_span_named_by_its_route(
     assert span.attributes is not None
     assert span.attributes["http.route"] == "/health"
     assert span.attributes["http.response.status_code"] == 200
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def test_each_query_is_a_span_with_its_statement_but_not_its_values(
+    postgres: dict[str, str],
+    environment: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environment(**postgres)
+    app, spans = traced_app(monkeypatch)
+
+    with TestClient(app) as client:
+        client.get("/notes/424242")
+
+    queries = [
+        span
+        for span in spans.get_finished_spans()
+        if span.attributes and "notes" in str(span.attributes.get("db.statement"))
+    ]
+    assert queries, [span.name for span in spans.get_finished_spans()]
+    for span in queries:
+        assert "424242" not in str(dict(span.attributes or {}))
+{%- endif %}
