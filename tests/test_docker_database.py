@@ -11,7 +11,9 @@ no log line, answer, metric or image layer.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -24,7 +26,7 @@ import pytest
 from harness.docker import HARDENED, Container, Docker, builder_to_ourselves, own_cache_mounts
 from harness.ports import free_port
 from tests.cases import NO_FRONTEND
-from tests.helpers import Bake
+from tests.helpers import Bake, run, service_venv
 
 pytestmark = pytest.mark.docker
 
@@ -53,10 +55,10 @@ class Postgres:
     id: str
     port: int
 
-    def psql(self, sql: str) -> str:
+    def psql(self, sql: str, database: str = DATABASE) -> str:
         return self.docker(
             "exec", "-e", f"PGPASSWORD={CANARY}", self.id,
-            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", DATABASE, "-d", DATABASE,
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", DATABASE, "-d", database,
             "-tAc", sql,
         ).strip()  # fmt: skip
 
@@ -234,3 +236,41 @@ def test_the_password_shows_nowhere(
 
     assert [text for text in seen if CANARY in text] == []
     assert "the database cannot be reached" in failing  # its errors were logged
+
+
+def test_the_readmes_password_file_and_make_migrate_and_revision(
+    bake: Bake, postgres: Postgres, tmp_path: Path
+) -> None:
+    """README.md's quick start writes .env and runs `make migrate`; docs/run.md's
+    `make revision` writes the migration for a changed model."""
+    project = Path(shutil.copytree(bake(database="postgresql"), tmp_path / "service"))
+    venv = service_venv(project)
+    readme = (project / "README.md").read_text()
+    (write_env,) = [line for line in readme.splitlines() if line.startswith("echo ")]
+    run("sh", "-c", write_env, cwd=project)
+    password = (project / ".env").read_text().strip().removeprefix("APP_DB_PASSWORD=")
+    postgres.psql(f"CREATE ROLE readme LOGIN PASSWORD '{password}'")
+    postgres.psql("CREATE DATABASE readme OWNER readme")
+    database = {"APP_DB_PORT": str(postgres.port), "APP_DB_USER": "readme", "APP_DB_NAME": "readme"}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("APP_DB_")}
+    make = ("make", f"VENV={venv}")
+
+    run(*make, "migrate", cwd=project, env={**environment, **database})
+    models = project / "app" / "models.py"
+    models.write_text(
+        models.read_text() + "    pinned: Mapped[bool] = mapped_column(default=False)\n"
+    )
+    refused = subprocess.run(
+        [*make, "revision"], cwd=project, env=environment, capture_output=True, text=True
+    )
+    run(*make, "revision", "MESSAGE=pin notes", cwd=project, env={**environment, **database})
+    run(*make, "migrate", cwd=project, env={**environment, **database})
+
+    assert 'make revision MESSAGE="' in refused.stderr and refused.returncode != 0
+    (added,) = (project / "migrations" / "versions").glob("*_pin_notes.py")
+    assert "op.add_column" in added.read_text()
+    columns = postgres.psql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'notes'",
+        database="readme",
+    )
+    assert "pinned" in columns.split()
