@@ -46,6 +46,8 @@ lock: $(VENV)/installed ## Re-lock the template's tools and the requirements it 
 		--output-file requirements-dev.txt requirements-dev.in
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 		--output-file requirements-checkov.txt requirements-checkov.in
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--output-file benchmarks/requirements-drivers.txt benchmarks/requirements-drivers.in
 	for version in tests/cookiecutter/*.in; do \
 		$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-header \
 			--output-file "$${version%.in}.txt" "$$version"; \

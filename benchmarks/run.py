@@ -187,9 +187,9 @@ def first_200(docker: Docker, image: str, *options: str) -> float:
         container.remove()
 
 
-async def _load(host: str, port: int, seconds: float, connections: int) -> int:
+async def _load(host: str, port: int, seconds: float, connections: int, path: str) -> int:
     """Requests answered in ``seconds`` by ``connections`` keep-alive HTTP/1.1 clients."""
-    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
     deadline = time.monotonic() + seconds
 
     async def client() -> int:
@@ -207,9 +207,11 @@ async def _load(host: str, port: int, seconds: float, connections: int) -> int:
     return sum(await asyncio.gather(*(client() for _ in range(connections))))
 
 
-def requests_per_second(port: int, seconds: float, connections: int = 32) -> float:
-    """To 127.0.0.1:``port``: wrk when installed (it costs the server less CPU),
-    else a Python client."""
+def requests_per_second(
+    port: int, seconds: float, connections: int = 32, path: str = "/health"
+) -> float:
+    """GETs of ``path`` answered per second by 127.0.0.1:``port``: wrk when installed
+    (it costs the server less CPU), else a Python client."""
     if shutil.which("wrk"):
         output = subprocess.run(
             [
@@ -217,14 +219,14 @@ def requests_per_second(port: int, seconds: float, connections: int = 32) -> flo
                 "-t2",
                 f"-c{connections}",
                 f"-d{round(seconds)}s",
-                f"http://127.0.0.1:{port}/health",
+                f"http://127.0.0.1:{port}{path}",
             ],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
         return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
-    return asyncio.run(_load("127.0.0.1", port, seconds, connections)) / seconds
+    return asyncio.run(_load("127.0.0.1", port, seconds, connections, path)) / seconds
 
 
 def throughput(

@@ -18,13 +18,13 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness.docker import HARDENED, Container, Docker, builder_to_ourselves, own_cache_mounts
 from harness.ports import free_port
+from harness.postgres import Postgres, running
 from tests.cases import NO_FRONTEND
 from tests.helpers import Bake, run, service_venv
 
@@ -49,51 +49,11 @@ def image(docker: Docker, bake: Bake, tmp_path_factory) -> Iterator[str]:
     docker("rmi", "-f", tag, check=False)
 
 
-@dataclass(frozen=True)
-class Postgres:
-    docker: Docker
-    id: str
-    port: int
-
-    def psql(self, sql: str, database: str = DATABASE) -> str:
-        return self.docker(
-            "exec", "-e", f"PGPASSWORD={CANARY}", self.id,
-            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", DATABASE, "-d", database,
-            "-tAc", sql,
-        ).strip()  # fmt: skip
-
-    def ready(self, within: float = 30) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            probe = ("pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port))
-            if self.docker("exec", self.id, *probe, check=False) == "":
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"PostgreSQL not ready within {within} s")
-
-    @property
-    def settings(self) -> tuple[str, ...]:
-        """The service's APP_DB_* settings for this database, as `docker run` options."""
-        variables = {"HOST": "127.0.0.1", "PORT": str(self.port), "PASSWORD": CANARY}
-        return tuple(f"-eAPP_DB_{name}={value}" for name, value in variables.items())
-
-
 @pytest.fixture(scope="module")
 def postgres(docker: Docker) -> Iterator[Postgres]:
-    """An empty PostgreSQL 17 on 127.0.0.1 only, with the service's role and database."""
-    port = free_port()
-    cid = docker(
-        "run", "-d", "--network", "host",
-        "-e", f"POSTGRES_USER={DATABASE}", "-e", f"POSTGRES_DB={DATABASE}",
-        "-e", f"POSTGRES_PASSWORD={CANARY}",
-        "postgres:17", "postgres", "-c", "listen_addresses=127.0.0.1", "-p", str(port),
-    ).strip().splitlines()[-1]  # fmt: skip
-    database = Postgres(docker, cid, port)
-    try:
-        database.ready()
+    """An empty PostgreSQL 17 with the service's default role and database."""
+    with running(docker, DATABASE, CANARY) as database:
         yield database
-    finally:
-        docker("rm", "-f", "-v", cid, check=False)
 
 
 def run_once(docker: Docker, image: str, postgres: Postgres, *command: str) -> str:
