@@ -167,6 +167,22 @@ def test_project_has_its_files(case) -> None:
     }
 
 
+# What a database bake adds, as it is named in its files.
+DATABASE_WORDS = re.compile(
+    r"sqlalchemy|psycopg|alembic|APP_DB_|postgres|testcontainers|migrat", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_without_a_database_nothing_of_it_is_baked(bake: Bake, ci: str) -> None:
+    """No file, dependency, setting, CI service or word of it: the key's default
+    bakes what the template baked before it had the key."""
+    for path in text_files(bake(ci=ci)):
+        found = DATABASE_WORDS.search(path.read_text(encoding="utf-8"))
+        assert found is None, f"{path.name}: {found and found[0]}"
+    assert DATABASE_WORDS.search((bake(database="postgresql") / "requirements.txt").read_text())
+
+
 def test_no_template_syntax_is_left(case) -> None:
     _, project = case
     for path in text_files(project):

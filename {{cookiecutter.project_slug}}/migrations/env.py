@@ -1,11 +1,16 @@
 """Alembic's environment: the database and tables it migrates.
 
-Synchronous, with psycopg 3, the driver the service itself uses asynchronously:
-one URL from the same ``APP_DB_*`` settings serves both (app/database.py).
+Asynchronous, with the service's own engine settings: one URL, from the same
+``APP_DB_*`` settings, over psycopg 3 (app/database.py). Alembic's commands are
+synchronous, so this runs the migration in an event loop of its own.
 """
 
+import asyncio
+
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import url
 from app.models import Base
@@ -26,16 +31,21 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def run_migrations_online() -> None:
+def run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_migrations_online() -> None:
     # One connection, closed at the end: a migration is a one-off process.
-    engine = create_engine(url(get_settings()), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
-        with context.begin_transaction():
-            context.run_migrations()
+    engine = create_async_engine(url(get_settings()), poolclass=pool.NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(run)
+    await engine.dispose()
 
 
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    run_migrations_online()
+    asyncio.run(run_migrations_online())

@@ -1,6 +1,7 @@
 """The database layer: migrations, readiness, answers while PostgreSQL cannot be
 reached, and a password that never shows."""
 
+import json
 import logging
 import socket
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app import settings
 from app.database import url
+from app.log import JsonFormatter
 from app.main import create_app
 from app.settings import PYPROJECT, Settings, get_settings
 
@@ -59,19 +61,35 @@ def test_liveness_never_asks_the_database(unreachable: None) -> None:
         assert client.get("/health").status_code == 200
 
 
+class Lines(logging.Handler):
+    """Each record as the service writes it, formatted where it was logged."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
 def test_a_query_without_a_database_is_503_and_one_error_record(
-    unreachable: None, caplog: pytest.LogCaptureFixture
+    unreachable: None,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="app")
-    with TestClient(create_app()) as client:
-        response = client.get("/notes/1", headers={"X-Request-ID": "db-down-1"})
+    errors = Lines()
+    logging.getLogger("app").addHandler(errors)
+    try:
+        with TestClient(create_app()) as client:
+            response = client.get("/notes/1", headers={"X-Request-ID": "db-down-1"})
+    finally:
+        logging.getLogger("app").removeHandler(errors)
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["request_id"] == "db-down-1"
     assert "Traceback" not in response.text
-    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert error.name == "app.database"
+    (error,) = errors.lines
+    assert (error["logger"], error["request_id"]) == ("app.database", "db-down-1")
 
 
 def test_the_password_shows_nowhere(
