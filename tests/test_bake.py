@@ -250,6 +250,31 @@ def test_port_and_user_agree_across_files(case) -> None:
     assert f"http://127.0.0.1:{port}/docs" in (project / "README.md").read_text()
 
 
+def test_compose_migrates_once_before_the_service_starts_with_a_password_not_committed(
+    bake: Bake,
+) -> None:
+    project = bake(database="postgresql")
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    app, migrate, postgres = (
+        compose["services"][name] for name in (project.name, "migrate", "postgres")
+    )
+    required = "${APP_DB_PASSWORD:?"
+
+    assert app["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert migrate["command"] == ["migrate"] and migrate["image"] == app["image"]
+    assert migrate["environment"] == {k: v for k, v in app["environment"].items() if "DB" in k}
+    assert app["environment"]["APP_DB_PASSWORD"].startswith(required)
+    assert postgres["environment"]["POSTGRES_PASSWORD"].startswith(required)
+    assert (postgres["environment"]["POSTGRES_USER"], postgres["environment"]["POSTGRES_DB"]) == (
+        app["environment"]["APP_DB_USER"],
+        app["environment"]["APP_DB_NAME"],
+    )
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert postgres["ports"] == ["127.0.0.1:5432:5432"]
+    assert ".env" in (project / ".gitignore").read_text().split()
+
+
 def test_compose_runs_the_service_as_hardened_as_the_docker_tests_do(bake: Bake) -> None:
     """The options tests/test_docker.py runs every container with (HARDENED), in
     compose's words: the same read-only root, /tmp, capabilities and privileges."""
