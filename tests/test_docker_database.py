@@ -91,7 +91,7 @@ def test_the_image_migrates_an_empty_database(postgres: Postgres, migration: str
     records = [json.loads(line) for line in migration.splitlines() if line.startswith("{")]
 
     assert postgres.psql("SELECT version_num FROM alembic_version") == REVISION
-    assert postgres.psql("SELECT count(*) FROM notes") == "0"
+    assert postgres.psql("SELECT to_regclass('notes') IS NOT NULL") == "t"
     assert any("Running upgrade" in record["message"] for record in records), migration
 
 
