@@ -41,7 +41,7 @@ def image(docker: Docker, bake: Bake, tmp_path_factory) -> Iterator[str]:
     """The default bake with a database, built with cache mounts of the tests' own."""
     project = bake(database="postgresql", **NO_FRONTEND)
     context = Path(shutil.copytree(project, tmp_path_factory.mktemp("image") / project.name))
-    own_cache_mounts(context / "Dockerfile", f"template-tests/database-{uuid.uuid4().hex}")
+    own_cache_mounts(context / "Dockerfile", "template-tests/database")
     tag = f"template-test-database:{uuid.uuid4().hex[:12]}"
     with builder_to_ourselves(docker):
         docker.build(context, tag)
