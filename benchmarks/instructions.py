@@ -54,6 +54,31 @@ async def health() -> dict[str, str]:
 """
 
 
+# The same route with FastAPI's own tracing exporting over OTLP, as the service's
+# tracing sets it up (one span per request, the SDK's batching): what tracing costs
+# before the service adds its access record, request id and metrics.
+BARE_TRACED_APP = """\
+import os
+
+from fastapi import FastAPI
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+resource = Resource.create({"service.name": "bare", "process.pid": os.getpid()})
+provider = TracerProvider(resource=resource)
+provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+telemetry = {"tracing": True, "tracer_provider": provider, "operation_spans": False}
+app = FastAPI(telemetry={"metrics": False, "logs": False, **telemetry})
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+"""
+
+
 @dataclass(frozen=True)
 class Variant:
     """One way of serving /health: an app, where it runs from, its environment, the
@@ -126,19 +151,29 @@ def bake(output: Path, **extra: str) -> Path:
 
 
 def variants(workdir: Path, collector_port: int) -> list[Variant]:
-    """Bare FastAPI, the service with each tracing choice, with an OTLP endpoint, and
-    the traced service without each of its features."""
+    """Bare FastAPI (untraced, and traced to an OTLP endpoint), the service with each
+    tracing choice, with an OTLP endpoint, and the traced service without each of
+    its features."""
     traced = bake(workdir / "opentelemetry")
     untraced = bake(workdir / "none", tracing="none")
     bare = workdir / "bare"
     bare.mkdir()
     (bare / "bare.py").write_text(BARE_APP)
+    (bare / "bare_traced.py").write_text(BARE_TRACED_APP)
     app, lock = "app.main:app", traced / "requirements.txt"
     service = image_environment(traced)
-    endpoint = {**service, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}"}
+    collector = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}"}
+    endpoint = {**service, **collector}
     plain = image_environment(untraced)
     return [
         Variant("bare FastAPI", bare, "bare:app", {}, lock),
+        Variant(
+            "bare FastAPI, FastAPI's tracing, OTLP endpoint",
+            bare,
+            "bare_traced:app",
+            collector,
+            lock,
+        ),
         Variant("tracing=none", untraced, app, plain, untraced / "requirements.txt"),
         Variant("tracing=opentelemetry", traced, app, service, lock),
         Variant("tracing=opentelemetry, OTLP endpoint", traced, app, endpoint, lock),

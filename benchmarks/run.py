@@ -35,6 +35,7 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
+from benchmarks.instructions import BARE_APP
 from harness.buildlog import ADDED_REQUIREMENT, INSTALL_LOGS, InstallLog
 from harness.docker import (
     BUILDS_HERE,
@@ -263,6 +264,7 @@ def measure(
     ceiling = workdir / "ceiling"
     ceiling.mkdir()
     (ceiling / "ceiling.py").write_text(CEILING_APP)
+    (ceiling / "bare.py").write_text(BARE_APP)
     for _ in range(runs):
         for variant in variants:
             measure_builds(docker, variant)
@@ -284,14 +286,23 @@ def measure(
             served = throughput(docker, load_seconds, variant.tag, uvicorn=served_by)
             # uvicorn's access log off in every column, as the template's
             # log config has it, so the ceilings compare.
+            mounted = (docker, load_seconds, variant.tag, "-v", f"{ceiling}:/bench:ro")
             raw = throughput(
-                docker, load_seconds, variant.tag, "-v", f"{ceiling}:/bench:ro",
+                *mounted,
                 uvicorn=("--app-dir", "/bench", "ceiling:app", "--lifespan", "off",
                          "--no-access-log"),
             )  # fmt: skip
+            # The same route in bare FastAPI, with no log, id or metrics: the most
+            # a FastAPI service can serve here.
+            bare = throughput(
+                *mounted, uvicorn=("--app-dir", "/bench", "bare:app", "--no-access-log")
+            )
             variant.record("/health requests/s", served)
             variant.record("raw ASGI ceiling requests/s", raw)
             variant.record("/health / ceiling (%)", 100 * served / raw)
+            variant.record("bare FastAPI /health requests/s", bare)
+            variant.record("bare FastAPI / ceiling (%)", 100 * bare / raw)
+            variant.record("/health / bare FastAPI (%)", 100 * served / bare)
 
 
 def main() -> int:

@@ -21,13 +21,13 @@ pytestmark = pytest.mark.xdist_group("instructions")
 
 BARE = "bare FastAPI"
 # Instructions per /health request, at most, as a multiple of bare FastAPI's. With
-# an endpoint the aim is 3x, not reached: measured 3.26-3.30x (how the export
-# thread's batches fall moves it), FastAPI's own span and the SDK's OTLP encoding of
-# it costing 2x bare FastAPI by themselves (docs/benchmarks.md, "Cost per request").
+# an endpoint the aim is 3x, not reached: measured 3.13x (how the export thread's
+# batches fall moves it by 2%), bare FastAPI with its own tracing and the SDK's OTLP
+# export costing 2.83x by itself (docs/benchmarks.md, "Cost per request").
 BUDGETS = {
     "tracing=none": 1.35,
     "tracing=opentelemetry": 1.35,
-    "tracing=opentelemetry, OTLP endpoint": 3.5,
+    "tracing=opentelemetry, OTLP endpoint": 3.25,
 }
 
 

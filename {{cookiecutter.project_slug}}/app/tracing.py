@@ -20,7 +20,9 @@ every request instead, for a service that clients reach without a proxy that
 decides for them (docs/operate.md, "Tracing").
 """
 
+import functools
 import os
+from typing import TYPE_CHECKING
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import propagate, trace
@@ -39,6 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 {%- endif %}
 
 from app.settings import get_settings
+
+if TYPE_CHECKING:  # the SDK is imported only when there is an endpoint
+    from opentelemetry.sdk.resources import Resource
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # The name traces carry unless OTEL_SERVICE_NAME says otherwise.
@@ -65,16 +70,36 @@ def telemetry() -> TelemetryConfig:
     if not os.environ.get(ENDPOINT):
         return OFF
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    name = os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)
-    resource = Resource.create({"service.name": name, "process.pid": os.getpid()})
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource())
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     return traced(provider)
+
+
+def resource() -> "Resource":
+    """What this worker's spans say they come from: the service's name (or
+    ``OTEL_SERVICE_NAME``), the process id, and what ``OTEL_RESOURCE_ATTRIBUTES`` adds."""
+    from opentelemetry.sdk.resources import Resource
+
+    class HashedOnce(Resource):
+        """The exporter files every span it sends under its resource, in a dict, and
+        Resource's hash is a JSON dump of all its attributes, each time: about a
+        seventh of what exporting a span costs. The attributes cannot change, so
+        neither can the hash."""
+
+        @functools.cached_property
+        def _hash(self) -> int:
+            return super().__hash__()
+
+        def __hash__(self) -> int:
+            return self._hash
+
+    name = os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)
+    created = Resource.create({"service.name": name, "process.pid": os.getpid()})
+    return HashedOnce(created.attributes, created.schema_url)
 
 
 def traced(provider: trace.TracerProvider) -> TelemetryConfig:

@@ -3,11 +3,17 @@ import logging
 {%- if cookiecutter.database == "postgresql" %}
 from collections.abc import Callable
 {%- endif %}
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import propagate, trace
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
+from opentelemetry.sdk import resources
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,6 +32,34 @@ def test_without_an_endpoint_nothing_is_traced(monkeypatch: pytest.MonkeyPatch) 
 
     assert calls == []
     assert tracing.telemetry() == tracing.OFF
+
+
+def test_exporting_spans_dumps_the_resource_once_not_per_span(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "checkout")
+    spans = InMemorySpanExporter()
+    provider = TracerProvider(resource=tracing.resource())
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    for _ in range(3):
+        provider.get_tracer("test").start_span("request").end()
+    dumps: list[object] = []
+
+    def counted(value: object, **options: Any) -> str:
+        dumps.append(value)
+        return json.dumps(value, **options)
+
+    monkeypatch.setattr(resources, "dumps", counted)
+
+    request = ExportTraceServiceRequest.FromString(
+        encode_spans(spans.get_finished_spans()).SerializeToString()
+    )
+
+    (exported,) = request.resource_spans
+    attributes = {a.key: a.value for a in exported.resource.attributes}
+    assert attributes["service.name"].string_value == "checkout"
+    assert len(exported.scope_spans[0].spans) == 3
+    assert len(dumps) <= 1
 
 
 def traced_app(monkeypatch: pytest.MonkeyPatch) -> tuple[FastAPI, InMemorySpanExporter]:
