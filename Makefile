@@ -31,8 +31,11 @@ bake: $(VENV)/installed ## Bake a service with the defaults into out/
 test: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Run the whole test suite
 	$(BIN)/pytest
 
-test-fast: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## Everything but the Docker tests
-	$(BIN)/pytest -m "not docker"
+# The edit-test loop: no Docker test, none marked slow (whole programs run end to
+# end for many seconds: fresh venvs, callgrind, re-locks, scanners, Backstage's
+# scaffolder), and a fifth of the property tests' examples. `make test` runs all.
+test-fast: $(VENV)/installed $(BACKSTAGE)/node_modules/installed ## The edit-test loop: no Docker, no slow end-to-end runs
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-fast} $(BIN)/pytest -m "not docker and not slow"
 
 lint: $(VENV)/installed ## Lint the template's own Python
 	$(BIN)/ruff check --config pyproject.toml . "{{cookiecutter.project_slug}}/_template"

@@ -14,9 +14,10 @@ from tests.helpers import ROOT, Bake
 # Developers' runs draw new examples each time and keep exploring; CI tries the
 # same examples every run, so a submission fails only for what it changed;
 # HYPOTHESIS_PROFILE=thorough tries ten times as many, for a change to the rules
-# or the property tests themselves. Each bake-property test takes its share of
-# max_examples (tests/test_inputs.py).
+# or the property tests themselves; `make test-fast` tries a fifth (fast). Each
+# bake-property test takes its share of max_examples (tests/test_inputs.py).
 settings.register_profile("default", max_examples=100)
+settings.register_profile("fast", max_examples=20)
 settings.register_profile("ci", derandomize=True, database=None)
 settings.register_profile("thorough", max_examples=1000)
 settings.load_profile(

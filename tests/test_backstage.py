@@ -124,6 +124,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_the_task_api_refuses_exactly_what_the_rules_refuse() -> None:
     verdicts = portal_verdicts(CASES)
 
@@ -261,6 +262,7 @@ def test_the_answer_sets_cover_every_value_of_every_choice_key() -> None:
     assert chosen == {key: set(values) for key, values in CHOICES.items()}
 
 
+@pytest.mark.slow
 @on_the_portals_worker
 @pytest.mark.parametrize("name", ANSWERS)
 def test_the_portal_publishes_exactly_what_the_cli_bakes(
@@ -276,6 +278,7 @@ def test_the_portal_publishes_exactly_what_the_cli_bakes(
     assert [path for path in baked if published[path] != baked[path]] == []
 
 
+@pytest.mark.slow
 @on_the_portals_worker
 def test_the_service_lands_at_the_root_without_the_templates_files(
     portal: tuple[dict[str, dict], Path],
@@ -290,6 +293,7 @@ def test_the_service_lands_at_the_root_without_the_templates_files(
         assert [path for path in TEMPLATE_CODE if (published / path).exists()] == []
 
 
+@pytest.mark.slow
 @on_the_portals_worker
 @pytest.mark.parametrize("name", ANSWERS)
 def test_the_portal_publishes_where_ci_runs_and_the_catalog_names_that_repository(
@@ -310,6 +314,7 @@ def test_the_portal_publishes_where_ci_runs_and_the_catalog_names_that_repositor
     assert annotations[f"{host}/project-slug"] == repository_of(answers["repoUrl"])
 
 
+@pytest.mark.slow
 def test_a_repository_that_is_no_path_stops_the_portal_bake(tmp_path: Path) -> None:
     """RepoUrlPicker's value reaches the task API as any string: the rules hold the
     repository's path before it lands in catalog-info.yaml."""
@@ -326,6 +331,7 @@ def test_a_repository_that_is_no_path_stops_the_portal_bake(tmp_path: Path) -> N
     assert "published" not in result
 
 
+@pytest.mark.slow
 @on_the_portals_worker
 def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
     portal: tuple[dict[str, dict], Path],
@@ -338,6 +344,7 @@ def test_a_left_empty_slug_and_base_image_are_derived_as_the_cli_derives_them(
     assert "FROM python:3.13-slim AS base" in (published / "Dockerfile").read_text()
 
 
+@pytest.mark.slow
 @on_the_portals_worker
 def test_the_baked_catalog_entry_names_its_template_and_version(
     portal: tuple[dict[str, dict], Path],
@@ -357,6 +364,7 @@ def test_the_baked_catalog_entry_names_its_template_and_version(
 TEXT_KEYS = [key for key, rule in pre.RULES.items() if key not in CHOICES]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("skip_validation", [False, True], ids=["task-api", "around-the-form"])
 def test_no_value_runs_code_on_the_scaffolder_host(tmp_path: Path, skip_validation: bool) -> None:
     markers = {key: tmp_path / f"ran-{key}" for key in TEXT_KEYS}
@@ -372,6 +380,7 @@ def test_no_value_runs_code_on_the_scaffolder_host(tmp_path: Path, skip_validati
             assert "unsafe" in "\n".join(result["log"]), key
 
 
+@pytest.mark.slow
 def test_no_value_holds_a_scaffolder_worker(tmp_path: Path) -> None:
     """The action runs cookiecutter with no time or memory limit of its own: values the
     form accepts must be refused in seconds, the sandbox's bounds working there too."""
@@ -391,6 +400,7 @@ def test_no_value_holds_a_scaffolder_worker(tmp_path: Path) -> None:
     assert after.ru_maxrss < 1024 * 1024, f"a child used {after.ru_maxrss} kB"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answers", "message"),
     [
@@ -411,6 +421,7 @@ def test_around_the_form_the_rules_still_refuse_before_anything_is_written(
     assert "published" not in result
 
 
+@pytest.mark.slow
 def test_an_action_that_lays_the_template_out_differently_fails_instead_of_baking_unsandboxed(
     tmp_path: Path,
 ) -> None:
@@ -476,6 +487,7 @@ def test_a_service_with_a_database_depends_on_it_in_the_catalog(bake: Bake) -> N
 OWNERS = ["???", "Zoë Ångström — Équipe", "x" * 70, "Team_With.Dots", "-leading and trailing-"]
 
 
+@pytest.mark.slow
 def test_the_catalog_accepts_every_bakes_entities_and_the_template(bake: Bake) -> None:
     """Every answer set's catalog-info.yaml, owners at the edges, and template.yaml, as
     the catalog backend reads them: policies, kind validators, entity references."""
@@ -491,6 +503,7 @@ def test_the_catalog_accepts_every_bakes_entities_and_the_template(bake: Bake) -
     assert len(problems) == len(set(files))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "change", "problem"),
     [

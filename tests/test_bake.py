@@ -386,6 +386,7 @@ def test_runtime_lock_holds_no_dev_tools(bake: Bake) -> None:
         assert not re.search(rf"^{tool}==", runtime, re.MULTILINE), tool
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("manager", CHOICES["package_manager"])
 def test_make_test_works_on_a_fresh_checkout(bake: Bake, manager: str, tmp_path: Path) -> None:
     """A newcomer clones the service and runs `make test`: the venv is made on the way."""
@@ -478,10 +479,24 @@ def session_directory(factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+def test_the_default_project_passes_its_own_lint_and_tests(
+    bake: Bake, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    passes_its_own_lint_and_tests(bake(), tmp_path, tmp_path_factory)
+
+
+@pytest.mark.slow
 def test_project_passes_its_own_lint_and_tests(
     case, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    _, project = case
+    passes_its_own_lint_and_tests(case[1], tmp_path, tmp_path_factory)
+
+
+def passes_its_own_lint_and_tests(
+    project: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`make lint test` in ``project`` passes, once per session for each distinct copy
+    of what they read."""
     # On a copy: lint and tests leave caches and bytecode, which the other tests of
     # this bake, in whatever order they run, must not find.
     copy = Path(
@@ -730,6 +745,7 @@ def test_the_catalog_names_the_repository_or_marks_what_to_replace(
     assert warned == (repository == "")
 
 
+@pytest.mark.slow
 def test_a_changed_route_fails_the_tests_until_make_openapi(bake: Bake, tmp_path: Path) -> None:
     project = Path(shutil.copytree(bake(), tmp_path / "service"))
     venv = service_venv(project)
@@ -834,6 +850,7 @@ def test_a_missing_uv_is_named_with_how_to_install_it(bake: Bake, tmp_path: Path
     assert "python" not in errors[0].split(":")[1]  # not blamed on Python
 
 
+@pytest.mark.slow
 def test_pip_builds_the_service_as_the_app_package_alone(bake: Bake, tmp_path: Path) -> None:
     project = Path(shutil.copytree(bake(python_version=HOST_PYTHON), tmp_path / "service"))
 

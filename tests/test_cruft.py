@@ -28,6 +28,9 @@ from tests.helpers import (
     service_venv,
 )
 
+# cruft, git and pre-commit on a released copy of the template, end to end.
+pytestmark = pytest.mark.slow
+
 SLUG_DIR = "{{cookiecutter.project_slug}}"
 
 # The team's own work: a route appended to app/main.py, a requirement added.

@@ -132,6 +132,7 @@ def test_a_free_text_key_without_a_rule_is_named_with_the_fix(tmp_path: Path) ->
     assert "add one to RULES in {{cookiecutter.project_slug}}/_template/rules.py" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_recipe_passes_the_checks_that_hold_the_sources_together(recipe: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *CHECKS],

@@ -200,7 +200,7 @@ def bakes_per_key(key: str, profile: settings | None = None) -> int:
 
 @pytest.mark.parametrize(
     ("profile", "free_text", "other"),
-    [("default", 50, 25), ("ci", 50, 25), ("thorough", 500, 250)],
+    [("default", 50, 25), ("ci", 50, 25), ("thorough", 500, 250), ("fast", 10, 5)],
 )
 def test_each_profile_sets_how_many_values_a_key_tries(
     profile: str, free_text: int, other: int

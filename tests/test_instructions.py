@@ -17,7 +17,7 @@ from tests.helpers import ROOT, environment_with
 
 # On one xdist worker: each worker would otherwise count every variant for its
 # share of the tests.
-pytestmark = pytest.mark.xdist_group("instructions")
+pytestmark = [pytest.mark.xdist_group("instructions"), pytest.mark.slow]
 
 BARE = "bare FastAPI"
 # Instructions per /health request, at most, as a multiple of bare FastAPI's. With

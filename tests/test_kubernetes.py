@@ -287,6 +287,7 @@ def test_without_deployment_files_the_catalog_names_no_kubernetes_id(bake: Bake)
     assert "backstage.io/kubernetes-id" not in catalog["metadata"]["annotations"]
 
 
+@pytest.mark.slow
 def test_checkov_passes_or_says_why_it_skips(deployment: Deployment, tmp_path) -> None:
     checkov = venv_for(ROOT / "requirements-checkov.txt") / "bin" / "checkov"
     for path in [*deployment.files, deployment.project / "Dockerfile"]:

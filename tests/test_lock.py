@@ -133,6 +133,7 @@ def relock(project: Path, python: str) -> dict[str, tuple[str, str]]:
     }
 
 
+@pytest.mark.slow
 def test_make_lock_on_a_fresh_bake_changes_nothing(bake: Bake, tmp_path: Path) -> None:
     """The shipped locks are what the service's own lock command writes, for every
     variant: scripts/lock.sh with the service's Python, as `make lock` runs it (the pip

@@ -23,6 +23,7 @@ def copy(tmp_path_factory) -> Path:
     return copy_of_the_repository(tmp_path_factory.mktemp("repository"))
 
 
+@pytest.mark.slow
 def test_a_trial_names_the_test_that_catches_the_mutant(copy: Path) -> None:
     (mutant,) = [m for m in MUTANTS if m.name == "rule-whole-number"]
 
@@ -32,6 +33,7 @@ def test_a_trial_names_the_test_that_catches_the_mutant(copy: Path) -> None:
     assert (copy / mutant.path).read_text() == (ROOT / mutant.path).read_text()
 
 
+@pytest.mark.slow
 def test_a_trial_of_a_change_no_test_notices_reports_it_missed(copy: Path) -> None:
     harmless = Mutant(
         "comment", "nothing", "CHANGELOG.md", (("# Changelog", "# Changes"),),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,37 @@ def test_the_readmes_figures_are_the_benchmarks_medians() -> None:
     assert [claim for claim in claims if claim not in readme] == []
     assert "Measured against the recommended Dockerfile on 2026-12-03" in readme
     assert "Measured 2026-12-03" in (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+def collected(*options: str) -> set[str]:
+    """The test functions pytest collects with ``options`` (parameters left out)."""
+    output = run(
+        sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", *options, cwd=ROOT
+    ).stdout
+    return {line.split("[")[0] for line in output.splitlines() if "::" in line}
+
+
+def test_make_test_fast_leaves_out_the_docker_and_slow_tests_and_keeps_the_rest() -> None:
+    recipe = run("make", "--dry-run", "test-fast", cwd=ROOT).stdout
+    (command,) = [line for line in recipe.splitlines() if "pytest" in line]
+    assert "HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-fast}" in command
+    selection = shlex.split(command.split("pytest", 1)[1])
+
+    fast, everything = collected(*selection), collected()
+
+    slow_or_docker = everything - fast
+    assert "tests/test_bake.py::test_make_test_works_on_a_fresh_checkout" in slow_or_docker
+    assert "tests/test_docker.py::test_runs_as_the_configured_non_root_user" in slow_or_docker
+    assert "tests/test_bake.py::test_the_default_project_passes_its_own_lint_and_tests" in fast
+    # Every file keeps tests in the loop but those that only build images or run
+    # whole programs.
+    files = {name.split("::")[0] for name in fast}
+    assert {name.split("::")[0] for name in everything} - files == {
+        "tests/test_cruft.py",
+        "tests/test_docker.py",
+        "tests/test_docker_database.py",
+        "tests/test_build_cache.py",
+        "tests/test_instructions.py",
+        "tests/test_private_index.py",
+        "tests/test_suite.py",
+    }

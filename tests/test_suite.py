@@ -11,6 +11,9 @@ import pytest
 from tests.helpers import ROOT, environment_with, run
 from tests.test_docker import VARIANTS
 
+# Each test runs an inner pytest session.
+pytestmark = pytest.mark.slow
+
 
 def test_the_docker_tests_all_run_on_one_worker(tmp_path: Path) -> None:
     """conftest.py groups them for --dist loadgroup: on two workers, builds that reuse
