@@ -20,6 +20,8 @@ every request instead, for a service that clients reach without a proxy that
 decides for them (docs/operate.md, "Tracing").
 """
 
+from __future__ import annotations
+
 import functools
 import os
 from typing import TYPE_CHECKING
@@ -79,7 +81,7 @@ def telemetry() -> TelemetryConfig:
     return traced(provider)
 
 
-def resource() -> "Resource":
+def resource() -> Resource:
     """What this worker's spans say they come from: the service's name (or
     ``OTEL_SERVICE_NAME``), the process id, and what ``OTEL_RESOURCE_ATTRIBUTES`` adds."""
     from opentelemetry.sdk.resources import Resource
