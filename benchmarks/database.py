@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-from benchmarks.run import image_bytes, requests_per_second, summary
+from benchmarks.run import BASE, ROOT, image_bytes, requests_per_second, summary
 from harness.docker import (
     BUILDS_HERE,
     Container,
@@ -34,9 +34,6 @@ from harness.docker import (
 )
 from harness.ports import free_port
 from harness.postgres import running
-from tests.helpers import ROOT
-
-BASE = "python:3.13-slim"
 
 
 def bake(workdir: Path, database: str) -> Path:
